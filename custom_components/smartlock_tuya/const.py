@@ -1,0 +1,64 @@
+"""Constants of the SmartLock Tuya integration: names of the public contract and defaults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "smartlock_tuya"
+LOGGER = logging.getLogger(__package__)
+
+# Entry data (the Stays account).
+CONF_BASE_URL: Final = "base_url"
+
+# Entry options.
+CONF_LEAD_TIME: Final = "lead_time_minutes"
+CONF_GRACE: Final = "grace_minutes"
+CONF_PIN_LENGTH: Final = "pin_length"
+CONF_PIN_SOURCE: Final = "pin_source"
+CONF_POLL_INTERVAL: Final = "poll_interval_minutes"
+CONF_DEFAULT_CHECK_IN: Final = "default_check_in"
+CONF_DEFAULT_CHECK_OUT: Final = "default_check_out"
+CONF_TIME_ZONE: Final = "time_zone"
+CONF_NOTIFY_SERVICE: Final = "notify_service"
+CONF_MESSAGE_TEMPLATE: Final = "message_template"
+
+PIN_SOURCE_RANDOM: Final = "random"
+PIN_SOURCE_PHONE: Final = "phone"
+
+DEFAULT_LEAD_TIME: Final = 60
+DEFAULT_GRACE: Final = 30
+DEFAULT_PIN_LENGTH: Final = 6
+DEFAULT_PIN_SOURCE: Final = PIN_SOURCE_RANDOM
+DEFAULT_POLL_INTERVAL: Final = 10
+DEFAULT_CHECK_IN: Final = "14:00"
+DEFAULT_CHECK_OUT: Final = "11:00"
+
+MIN_PIN_LENGTH: Final = 4
+MAX_PIN_LENGTH: Final = 10
+MAX_BUFFER_MINUTES: Final = 24 * 60
+
+# The rolling window of reservations kept in view.
+WINDOW_DAYS_BACK: Final = 3
+WINDOW_DAYS_AHEAD: Final = 180
+# Listings' own check-in/out times change rarely: refresh them seldom.
+BOOKING_SETTINGS_MAX_AGE: Final = timedelta(hours=12)
+
+# Stays client tuning: a config flow answers the user quickly, a poll may back off longer.
+FLOW_REQUEST_TIMEOUT: Final = 10.0
+FLOW_ATTEMPTS: Final = 2
+POLL_REQUEST_TIMEOUT: Final = 30.0
+POLL_ATTEMPTS: Final = 4
+RETRY_BACKOFF: Final = 1.0
+
+DEFAULT_MESSAGE_TEMPLATES: Final = {
+    "en": (
+        "Hello {{ guest_name }}! Your door code for {{ listing }} is {{ pin }}. "
+        "It works from {{ starts }} to {{ ends }} on: {{ locks }}. Have a good stay!"
+    ),
+    "pt-BR": (
+        "Olá {{ guest_name }}! Sua senha da porta de {{ listing }} é {{ pin }}. "
+        "Ela vale de {{ starts }} até {{ ends }} em: {{ locks }}. Boa estadia!"
+    ),
+}
