@@ -223,8 +223,12 @@ class SmartLockOptionsFlow(OptionsFlow):
         if user_input is not None:
             errors = self._validate(user_input)
             if not errors:
+                # Store first, then reload: every release since 2025.4 applies them this way,
+                # with no update listener (deprecated) and no OptionsFlowWithReload (newer).
+                options = _normalised(user_input)
+                self.hass.config_entries.async_update_entry(self.config_entry, options=options)
                 self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
-                return self.async_create_entry(data=_normalised(user_input))
+                return self.async_create_entry(data=options)
         current = user_input or {**self._defaults(), **self.config_entry.options}
         return self.async_show_form(
             step_id="init",

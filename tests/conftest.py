@@ -1,0 +1,123 @@
+"""Fixtures: a real Stays simulator on loopback and a config entry pointing at it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from unittest.mock import patch
+
+import freezegun
+from freezegun.api import StepTickTimeFactory, TickingDateTimeFactory
+import pytest
+
+# Import our package before the plugin's testing_config shadows `custom_components`.
+import custom_components.smartlock_tuya  # noqa: F401
+from custom_components.smartlock_tuya.const import CONF_BASE_URL, DOMAIN
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from simulators.stays_server import StaysSimulator
+
+CLIENT_ID = "test-client"
+CLIENT_SECRET = "test-secret"
+TODAY = date(2026, 3, 10)
+# Noon in São Paulo on TODAY.
+NOW = "2026-03-10T15:00:00+00:00"
+
+type Clock = TickingDateTimeFactory | StepTickTimeFactory
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load the integration from this repository."""
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[Clock]:
+    """Start every test at `NOW` with a clock that keeps running.
+
+    A ticking clock, unlike a frozen one, lets real sockets time out while tests still jump
+    ahead with `clock.tick()`.
+    """
+    with freezegun.freeze_time(NOW, tick=True) as factory:
+        yield factory
+
+
+@pytest.fixture(autouse=True)
+def fast_retries() -> Iterator[None]:
+    """Back off without waiting: the retry logic runs, the clock does not."""
+    with (
+        patch("custom_components.smartlock_tuya.RETRY_BACKOFF", 0),
+        patch("custom_components.smartlock_tuya.config_flow.RETRY_BACKOFF", 0),
+        patch("custom_components.smartlock_tuya.POLL_REQUEST_TIMEOUT", 1.0),
+        patch("custom_components.smartlock_tuya.config_flow.FLOW_REQUEST_TIMEOUT", 1.0),
+    ):
+        yield
+
+
+@pytest.fixture
+async def stays(socket_enabled: None) -> AsyncIterator[StaysSimulator]:
+    """A Stays account on loopback with no listings yet."""
+    simulator = StaysSimulator(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    simulator.timeout_delay = 5.0
+    await simulator.start("127.0.0.1")
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+async def account(stays: StaysSimulator) -> StaysSimulator:
+    """An account with two listings and reservations around `TODAY`."""
+    beach = stays.add_listing(
+        name="Casa da Praia", listing_id="L-beach", short_id="CP01", check_in_time="15:00"
+    )
+    loft = stays.add_listing(
+        name="Loft Centro", listing_id="L-loft", short_id="LC02", check_in_time="16:00",
+        check_out_time="10:00",
+    )
+    await stays.add_reservation(
+        listing_id=beach["_id"], check_in=date(2026, 3, 9), check_out=date(2026, 3, 12),
+        guest_name="Maria Silva", reservation_id="R-maria", short_id="EV23J",
+        check_in_time="15:00", check_out_time="11:00",
+    )
+    await stays.add_reservation(
+        listing_id=beach["_id"], check_in=date(2026, 3, 14), check_out=date(2026, 3, 16),
+        guest_name="João Souza", partner="API booking.com", reservation_id="R-joao",
+        short_id="JS111",
+    )
+    await stays.add_reservation(
+        listing_id=loft["_id"], check_in=date(2026, 3, 11), check_out=date(2026, 3, 13),
+        guest_name="Ana Costa", partner="Direct", reservation_id="R-ana", short_id="AC222",
+    )
+    await stays.add_reservation(
+        listing_id=loft["_id"], check_in=date(2026, 3, 20), check_out=date(2026, 3, 22),
+        guest_name="Canceled Guest", reservation_id="R-gone", short_id="CG333", type="canceled",
+    )
+    return stays
+
+
+@pytest.fixture
+def mock_config_entry(stays: StaysSimulator) -> MockConfigEntry:
+    """The account's entry, as the config flow would have made it."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="127.0.0.1",
+        unique_id="127.0.0.1",
+        data={
+            CONF_BASE_URL: stays.url,
+            CONF_CLIENT_ID: CLIENT_ID,
+            CONF_CLIENT_SECRET: CLIENT_SECRET,
+        },
+        options={"time_zone": "America/Sao_Paulo"},
+    )
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, account: StaysSimulator, mock_config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """The integration set up against the sample account."""
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry

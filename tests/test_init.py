@@ -1,0 +1,141 @@
+"""Setup, unload, retry and reauth of an entry, and how polling survives Stays failing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from custom_components.smartlock_tuya.const import DOMAIN
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from simulators.stays_server import FaultKind, StaysSimulator
+
+from .conftest import Clock
+
+CALENDAR = "calendar.casa_da_praia"
+
+
+async def test_setup_and_unload(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The entry loads, makes a calendar per listing, and unloads cleanly."""
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert hass.states.get(CALENDAR) is not None
+    assert hass.states.get("calendar.loft_centro") is not None
+
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+    assert hass.states.get(CALENDAR).state == STATE_UNAVAILABLE
+
+
+async def test_reload_keeps_entities(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A reload brings the same entities back."""
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert hass.states.get(CALENDAR).state != STATE_UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    "fault", [FaultKind.SERVER_ERROR, FaultKind.TIMEOUT, FaultKind.MALFORMED_JSON]
+)
+async def test_setup_retries_when_stays_fails(
+    hass: HomeAssistant,
+    account: StaysSimulator,
+    mock_config_entry: MockConfigEntry,
+    fault: FaultKind,
+) -> None:
+    """Stays failing at start-up means "try again later", not a broken entry."""
+    account.inject_fault(fault, count=10)
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_setup_auth_failure_starts_reauth(
+    hass: HomeAssistant, account: StaysSimulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """Refused credentials at start-up open the reauth flow."""
+    account.client_secret = "rotated"
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def _poll(hass: HomeAssistant, clock: Clock) -> None:
+    clock.tick(timedelta(minutes=10))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        (FaultKind.SERVER_ERROR, "Could not reach Stays"),
+        (FaultKind.RATE_LIMITED, "Stays is limiting requests"),
+        (FaultKind.WRONG_SHAPE, "Stays answered with something unexpected"),
+    ],
+)
+async def test_outage_keeps_last_good_data(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    account: StaysSimulator,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+    fault: FaultKind,
+    message: str,
+) -> None:
+    """During an outage entities are unavailable, the data stays, and the log says it once."""
+    coordinator = init_integration.runtime_data.coordinator
+    before = coordinator.data.reservations
+
+    account.inject_fault(fault, count=1000)
+    await _poll(hass, clock)
+    await _poll(hass, clock)
+    assert hass.states.get(CALENDAR).state == STATE_UNAVAILABLE
+    assert coordinator.data.reservations == before
+    assert caplog.text.count(message) == 1
+
+    account.clear_faults()
+    await _poll(hass, clock)
+    assert hass.states.get(CALENDAR).state != STATE_UNAVAILABLE
+    assert caplog.text.count("Fetching smartlock_tuya 127.0.0.1 data recovered") == 1
+
+
+async def test_poll_auth_failure_starts_reauth(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    account: StaysSimulator,
+    clock: Clock,
+) -> None:
+    """Credentials revoked while running lead to the reauth flow."""
+    account.client_secret = "revoked"
+    await _poll(hass, clock)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_poll_picks_up_changes(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    account: StaysSimulator,
+    clock: Clock,
+) -> None:
+    """New listings get a calendar and changed reservations show on the next poll."""
+    coordinator = init_integration.runtime_data.coordinator
+    studio = account.add_listing(name="Studio Lagoa", listing_id="L-studio")
+    await account.cancel_reservation("R-joao")
+    await _poll(hass, clock)
+    assert hass.states.get("calendar.studio_lagoa") is not None
+    assert "R-joao" not in coordinator.data.reservations
+    assert studio["_id"] in coordinator.data.listings
