@@ -8,14 +8,14 @@ from unittest.mock import patch
 
 import freezegun
 from freezegun.api import StepTickTimeFactory, TickingDateTimeFactory
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 # Import our package before the plugin's testing_config shadows `custom_components`.
 import custom_components.smartlock_tuya  # noqa: F401
 from custom_components.smartlock_tuya.const import CONF_BASE_URL, DOMAIN
-from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
-from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from simulators.stays_server import StaysSimulator
 
 CLIENT_ID = "test-client"
@@ -72,26 +72,48 @@ async def account(stays: StaysSimulator) -> StaysSimulator:
         name="Casa da Praia", listing_id="L-beach", short_id="CP01", check_in_time="15:00"
     )
     loft = stays.add_listing(
-        name="Loft Centro", listing_id="L-loft", short_id="LC02", check_in_time="16:00",
+        name="Loft Centro",
+        listing_id="L-loft",
+        short_id="LC02",
+        check_in_time="16:00",
         check_out_time="10:00",
     )
     await stays.add_reservation(
-        listing_id=beach["_id"], check_in=date(2026, 3, 9), check_out=date(2026, 3, 12),
-        guest_name="Maria Silva", reservation_id="R-maria", short_id="EV23J",
-        check_in_time="15:00", check_out_time="11:00",
+        listing_id=beach["_id"],
+        check_in=date(2026, 3, 9),
+        check_out=date(2026, 3, 12),
+        guest_name="Maria Silva",
+        reservation_id="R-maria",
+        short_id="EV23J",
+        check_in_time="15:00",
+        check_out_time="11:00",
     )
     await stays.add_reservation(
-        listing_id=beach["_id"], check_in=date(2026, 3, 14), check_out=date(2026, 3, 16),
-        guest_name="João Souza", partner="API booking.com", reservation_id="R-joao",
+        listing_id=beach["_id"],
+        check_in=date(2026, 3, 14),
+        check_out=date(2026, 3, 16),
+        guest_name="João Souza",
+        partner="API booking.com",
+        reservation_id="R-joao",
         short_id="JS111",
     )
     await stays.add_reservation(
-        listing_id=loft["_id"], check_in=date(2026, 3, 11), check_out=date(2026, 3, 13),
-        guest_name="Ana Costa", partner="Direct", reservation_id="R-ana", short_id="AC222",
+        listing_id=loft["_id"],
+        check_in=date(2026, 3, 11),
+        check_out=date(2026, 3, 13),
+        guest_name="Ana Costa",
+        partner="Direct",
+        reservation_id="R-ana",
+        short_id="AC222",
     )
     await stays.add_reservation(
-        listing_id=loft["_id"], check_in=date(2026, 3, 20), check_out=date(2026, 3, 22),
-        guest_name="Canceled Guest", reservation_id="R-gone", short_id="CG333", type="canceled",
+        listing_id=loft["_id"],
+        check_in=date(2026, 3, 20),
+        check_out=date(2026, 3, 22),
+        guest_name="Canceled Guest",
+        reservation_id="R-gone",
+        short_id="CG333",
+        type="canceled",
     )
     return stays
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartlock_tuya.const import (
     CONF_BASE_URL,
@@ -20,11 +25,6 @@ from custom_components.smartlock_tuya.const import (
     CONF_TIME_ZONE,
     DOMAIN,
 )
-from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from simulators.stays_server import FaultKind, StaysSimulator
 
 from .conftest import CLIENT_ID, CLIENT_SECRET
@@ -134,9 +134,7 @@ async def test_user_unexpected_error(
     async def broken(*_: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(
-        "custom_components.smartlock_tuya.config_flow.StaysClient.listings", broken
-    )
+    monkeypatch.setattr("custom_components.smartlock_tuya.config_flow.StaysClient.listings", broken)
     flow_id = await _start(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, _account(account))
     assert result["errors"] == {"base": "unknown"}
@@ -300,5 +298,3 @@ async def test_options_default_template_in_portuguese(
         if key.description
     }
     assert suggested[CONF_MESSAGE_TEMPLATE].startswith("Olá")
-
-

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from custom_components.smartlock_tuya.const import DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.smartlock_tuya.const import DOMAIN
 from simulators.stays_server import FaultKind, StaysSimulator
 
 from .conftest import Clock
@@ -18,9 +18,7 @@ from .conftest import Clock
 CALENDAR = "calendar.casa_da_praia"
 
 
-async def test_setup_and_unload(
-    hass: HomeAssistant, init_integration: MockConfigEntry
-) -> None:
+async def test_setup_and_unload(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """The entry loads, makes a calendar per listing, and unloads cleanly."""
     assert init_integration.state is ConfigEntryState.LOADED
     assert hass.states.get(CALENDAR) is not None

@@ -5,13 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import voluptuous as vol
-
-from homeassistant.config_entries import (
-    ConfigFlow,
-    ConfigFlowResult,
-    OptionsFlow,
-)
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import TemplateError
@@ -28,6 +22,7 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.template import Template
 from homeassistant.util import dt as dt_util
+import voluptuous as vol
 
 from .const import (
     CONF_BASE_URL,
@@ -77,9 +72,7 @@ _SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 CREDENTIALS_SCHEMA = vol.Schema(
     {vol.Required(CONF_CLIENT_ID): str, vol.Required(CONF_CLIENT_SECRET): _SECRET}
 )
-ACCOUNT_SCHEMA = vol.Schema({vol.Required(CONF_BASE_URL): _URL}).extend(
-    CREDENTIALS_SCHEMA.schema
-)
+ACCOUNT_SCHEMA = vol.Schema({vol.Required(CONF_BASE_URL): _URL}).extend(CREDENTIALS_SCHEMA.schema)
 
 
 async def _test_account(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, str]:
@@ -130,9 +123,7 @@ class SmartLockConfigFlow(ConfigFlow, domain=DOMAIN):
         """Options are edited by their own flow."""
         return SmartLockOptionsFlow()
 
-    async def async_step_user(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the account's address and API credentials, and test them."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -151,9 +142,7 @@ class SmartLockConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    async def async_step_reauth(
-        self, entry_data: Mapping[str, Any]
-    ) -> ConfigFlowResult:
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Stays refused the stored credentials: ask for new ones."""
         return await self.async_step_reauth_confirm()
 
@@ -215,9 +204,7 @@ def _minutes(maximum: int) -> NumberSelector:
 class SmartLockOptionsFlow(OptionsFlow):
     """How PINs are timed, made and sent; saving reloads the entry to apply them."""
 
-    async def async_step_init(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options and refuse values that would only fail later."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -268,7 +255,11 @@ class SmartLockOptionsFlow(OptionsFlow):
                 ),
                 vol.Required(CONF_POLL_INTERVAL): NumberSelector(
                     NumberSelectorConfig(
-                        min=1, max=1440, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="min"
+                        min=1,
+                        max=1440,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="min",
                     )
                 ),
                 vol.Required(CONF_DEFAULT_CHECK_IN): str,
@@ -305,7 +296,6 @@ def _normalised(options: Mapping[str, Any]) -> dict[str, Any]:
     for key in (CONF_LEAD_TIME, CONF_GRACE, CONF_PIN_LENGTH, CONF_POLL_INTERVAL):
         result[key] = int(options[key])
     for key in (CONF_DEFAULT_CHECK_IN, CONF_DEFAULT_CHECK_OUT):
-        parsed = parse_time(options[key])
-        assert parsed is not None  # validated before
-        result[key] = parsed.strftime("%H:%M")
+        if (parsed := parse_time(options[key])) is not None:
+            result[key] = parsed.strftime("%H:%M")
     return result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -106,13 +106,9 @@ class StaysCoordinator(DataUpdateCoordinator[StaysData]):
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
         except StaysRateLimitError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN, translation_key="rate_limited"
-            ) from err
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="rate_limited") from err
         except StaysConnectionError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN, translation_key="cannot_connect"
-            ) from err
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="cannot_connect") from err
         except StaysError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
@@ -170,10 +166,8 @@ def _stay_clock(hass: HomeAssistant, entry: SmartLockConfigEntry) -> StayClock:
     zone = dt_util.get_time_zone(entry.options.get(CONF_TIME_ZONE) or hass.config.time_zone)
     check_in = parse_time(entry.options.get(CONF_DEFAULT_CHECK_IN, DEFAULT_CHECK_IN))
     check_out = parse_time(entry.options.get(CONF_DEFAULT_CHECK_OUT, DEFAULT_CHECK_OUT))
-    default_in, default_out = parse_time(DEFAULT_CHECK_IN), parse_time(DEFAULT_CHECK_OUT)
-    assert default_in is not None and default_out is not None
     return StayClock(
         time_zone=zone or dt_util.get_default_time_zone(),
-        default_check_in=check_in or default_in,
-        default_check_out=check_out or default_out,
+        default_check_in=check_in or time.fromisoformat(DEFAULT_CHECK_IN),
+        default_check_out=check_out or time.fromisoformat(DEFAULT_CHECK_OUT),
     )

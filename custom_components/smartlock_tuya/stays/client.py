@@ -61,9 +61,7 @@ def api_root(base_url: str) -> str:
 
 def account_host(base_url: str) -> str:
     """The account's host name, which identifies the account."""
-    host = urlsplit(api_root(base_url)).hostname
-    assert host is not None  # api_root() refused URLs without one
-    return host.lower()
+    return str(urlsplit(api_root(base_url)).hostname).lower()
 
 
 class StaysClient:
@@ -144,9 +142,7 @@ class StaysClient:
         data = await self._get(f"/settings/listing/{_segment(listing_id)}/booking")
         return _parse_one(BookingSettings.from_json, data)
 
-    async def _paged[T](
-        self, path: str, params: Params, parse: Callable[[Any], T]
-    ) -> Batch[T]:
+    async def _paged[T](self, path: str, params: Params, parse: Callable[[Any], T]) -> Batch[T]:
         items: list[T] = []
         skipped = 0
         for page_number in range(MAX_PAGES):
@@ -160,7 +156,9 @@ class StaysClient:
                     items.append(parse(record))
                 except StaysParseError as err:
                     skipped += 1
-                    _LOGGER.warning("Skipping unreadable record %s from %s: %s", _record_id(record), path, err)
+                    _LOGGER.warning(
+                        "Skipping unreadable record %s from %s: %s", _record_id(record), path, err
+                    )
             if len(page) < PAGE_SIZE:
                 return Batch(items, skipped)
         raise StaysResponseError(f"{path} kept returning full pages after {MAX_PAGES} pages")
