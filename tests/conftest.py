@@ -12,6 +12,8 @@ from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 # Import our package before the plugin's testing_config shadows `custom_components`.
 import custom_components.smartlock_tuya  # noqa: F401
@@ -53,6 +55,12 @@ def fast_retries() -> Iterator[None]:
         patch("custom_components.smartlock_tuya.config_flow.FLOW_REQUEST_TIMEOUT", 1.0),
     ):
         yield
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots in Home Assistant's format, which leaves out ids and timestamps."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture
@@ -123,6 +131,7 @@ def mock_config_entry(stays: StaysSimulator) -> MockConfigEntry:
     """The account's entry, as the config flow would have made it."""
     return MockConfigEntry(
         domain=DOMAIN,
+        entry_id="01JSTAYSACCOUNTENTRY00001",
         title="127.0.0.1",
         unique_id="127.0.0.1",
         data={
