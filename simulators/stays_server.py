@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 import ipaddress
 import json
+import random
 import re
 import secrets
 import string
@@ -110,12 +111,12 @@ def _error(status: int, message: str) -> web.Response:
     return _json({"message": message}, status)
 
 
-def _new_object_id() -> str:
-    return secrets.token_hex(12)
+def _new_object_id(rng: random.Random) -> str:
+    return f"{rng.getrandbits(96):024x}"
 
 
-def _random_code(alphabet: str, length: int) -> str:
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+def _random_code(rng: random.Random, alphabet: str, length: int) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(length))
 
 
 def _today() -> date:
@@ -195,10 +196,10 @@ def _without_contacts(record: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _partner_code(partner: str) -> str:
+def _partner_code(rng: random.Random, partner: str) -> str:
     if "booking" in partner.lower():
-        return _random_code(string.digits, 10)
-    return ("HM" if "airbnb" in partner.lower() else "") + _random_code(_SHORT_ALPHABET, 8)
+        return _random_code(rng, string.digits, 10)
+    return ("HM" if "airbnb" in partner.lower() else "") + _random_code(rng, _SHORT_ALPHABET, 8)
 
 
 # Control bodies are checked against these before calling the Python API, so a bad body
@@ -250,8 +251,13 @@ class StaysSimulator:
         *,
         client_id: str = "demo-client",
         client_secret: str = "demo-secret",  # noqa: S107 - a well-known demo credential
+        seed: int = 0,
     ) -> None:
-        """Create an empty account; credentials stay mutable to simulate a revoked key."""
+        """Create an empty account; credentials stay mutable to simulate a revoked key.
+
+        Generated ids and codes come from `seed`, so the same calls give the same account.
+        """
+        self._rng = random.Random(seed)
         self.client_id = client_id
         self.client_secret = client_secret
         self.requests: list[RecordedRequest] = []
@@ -319,7 +325,7 @@ class StaysSimulator:
         """Add a listing and its booking settings; returns a copy of the listing JSON."""
         _require_time(check_in_time)
         _require_time(check_out_time)
-        listing_id = listing_id or _new_object_id()
+        listing_id = listing_id or _new_object_id(self._rng)
         if listing_id in self._listings:
             raise ValueError(f"listing {listing_id} already exists")
         self._listings[listing_id] = listing = {
@@ -336,6 +342,11 @@ class StaysSimulator:
         }
         return copy.deepcopy(listing)
 
+    def remove_listing(self, listing_id: str) -> None:
+        """Take a listing off the account, as when a property leaves the manager."""
+        del self._listings[listing_id]
+        self._booking_settings.pop(listing_id, None)
+
     def add_client(
         self,
         *,
@@ -345,7 +356,7 @@ class StaysSimulator:
         client_id: str | None = None,
     ) -> dict[str, Any]:
         """Add a guest (a Stays "client"); returns a copy of its JSON."""
-        client_id = client_id or _new_object_id()
+        client_id = client_id or _new_object_id(self._rng)
         if client_id in self._clients:
             raise ValueError(f"client {client_id} already exists")
         first, _, last = name.partition(" ")
@@ -393,7 +404,7 @@ class StaysSimulator:
         short = self._short_id(short_id)
         nights = max((check_out - check_in).days, 1)
         record: dict[str, Any] = {
-            "_id": reservation_id or _new_object_id(),
+            "_id": reservation_id or _new_object_id(self._rng),
             "id": short,
             "creationDate": (created or min(_today(), check_in)).isoformat(),
             "checkInDate": check_in.isoformat(),
@@ -404,10 +415,10 @@ class StaysSimulator:
             "guests": guests,
             "guestsDetails": {"adults": guests, "children": 0, "infants": 0, "list": [guest]},
             "partner": {
-                "_id": self._partner_ids.setdefault(partner, _new_object_id()),
+                "_id": self._partner_ids.setdefault(partner, _new_object_id(self._rng)),
                 "name": partner,
             },
-            "partnerCode": _partner_code(partner),
+            "partnerCode": _partner_code(self._rng, partner),
             "price": {"currency": "BRL", "_f_total": round(nights * 389.9 + 150, 2)},
             "reservationUrl": f"{self._url or 'http://localhost'}/i/reservation/{short}",
         }
@@ -499,9 +510,9 @@ class StaysSimulator:
     # -- internals ------------------------------------------------------------------------
 
     def _short_id(self, wanted: str | None) -> str:
-        short = wanted or _random_code(_SHORT_ALPHABET, 5)
+        short = wanted or _random_code(self._rng, _SHORT_ALPHABET, 5)
         while wanted is None and short in self._short_ids:
-            short = _random_code(_SHORT_ALPHABET, 5)
+            short = _random_code(self._rng, _SHORT_ALPHABET, 5)
         self._short_ids.add(short)
         return short
 

@@ -8,6 +8,10 @@ from unittest.mock import patch
 
 import freezegun
 from freezegun.api import StepTickTimeFactory, TickingDateTimeFactory
+
+# Imported before the clock is frozen: mashumaro cannot build its decoders for freezegun's
+# datetime class, and diagnostics imports hassio (which uses it) on first request.
+import homeassistant.components.hassio  # noqa: F401
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant
 import pytest
@@ -16,7 +20,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 # Import our package before the plugin's testing_config shadows `custom_components`.
-import custom_components.smartlock_tuya  # noqa: F401
+from custom_components.smartlock_tuya import PLATFORMS
 from custom_components.smartlock_tuya.const import CONF_BASE_URL, DOMAIN
 from simulators.stays_server import StaysSimulator
 
@@ -145,10 +149,18 @@ def mock_config_entry(stays: StaysSimulator) -> MockConfigEntry:
 
 @pytest.fixture
 async def init_integration(
-    hass: HomeAssistant, account: StaysSimulator, mock_config_entry: MockConfigEntry
+    request: pytest.FixtureRequest,
+    hass: HomeAssistant,
+    account: StaysSimulator,
+    mock_config_entry: MockConfigEntry,
 ) -> MockConfigEntry:
-    """The integration set up against the sample account."""
+    """The integration set up against the sample account.
+
+    Parametrise it indirectly with a platform to load that platform alone.
+    """
+    platforms = [request.param] if hasattr(request, "param") else PLATFORMS
     mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    with patch("custom_components.smartlock_tuya.PLATFORMS", platforms):
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
     return mock_config_entry

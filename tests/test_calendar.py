@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from homeassistant.components.calendar import DOMAIN as CALENDAR_DOMAIN
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
@@ -32,6 +33,7 @@ async def _events(hass: HomeAssistant, entity_id: str, start: str, end: str) -> 
     return list(response[entity_id]["events"])
 
 
+@pytest.mark.parametrize("init_integration", [Platform.CALENDAR], indirect=True)
 async def test_entities(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -47,7 +49,10 @@ async def test_devices(
 ) -> None:
     """Each listing is a service device of the account's entry."""
     devices = dr.async_entries_for_config_entry(device_registry, init_integration.entry_id)
-    assert sorted(device.name for device in devices) == ["Casa da Praia", "Loft Centro"]
+    by_name = {device.name: device for device in devices}
+    assert sorted(by_name) == ["Casa da Praia", "Loft Centro", "Stays 127.0.0.1"]
+    account = by_name["Stays 127.0.0.1"]
+    assert by_name["Casa da Praia"].via_device_id == account.id
     assert {device.manufacturer for device in devices} == {"Stays"}
     assert {device.entry_type for device in devices} == {dr.DeviceEntryType.SERVICE}
 

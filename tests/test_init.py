@@ -7,8 +7,11 @@ from datetime import timedelta
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.smartlock_tuya.const import DOMAIN
 from simulators.stays_server import FaultKind, StaysSimulator
@@ -137,3 +140,53 @@ async def test_poll_picks_up_changes(
     assert hass.states.get("calendar.studio_lagoa") is not None
     assert "R-joao" not in coordinator.data.reservations
     assert studio["_id"] in coordinator.data.listings
+
+
+async def test_removed_listing_loses_its_device(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    account: StaysSimulator,
+    clock: Clock,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """A listing gone from a complete read loses its device; an incomplete read keeps it."""
+    loft = device_registry.async_get_device(identifiers={(DOMAIN, "127.0.0.1_L-loft")})
+    assert loft is not None
+    account.remove_listing("L-loft")
+    account.add_raw_reservation({"_id": "broken", "checkInDate": "garbage"})
+    await _poll(hass, clock)
+    assert device_registry.async_get_device(identifiers={(DOMAIN, "127.0.0.1_L-loft")})
+    assert hass.states.get("calendar.loft_centro").state == STATE_UNAVAILABLE
+
+    account.clear_faults()
+    account._reservations = [r for r in account._reservations if r["_id"] != "broken"]
+    await _poll(hass, clock)
+    assert device_registry.async_get_device(identifiers={(DOMAIN, "127.0.0.1_L-loft")}) is None
+    assert device_registry.async_get_device(identifiers={(DOMAIN, "127.0.0.1_L-beach")})
+    assert hass.states.get("calendar.loft_centro") is None
+
+
+async def test_remove_device_only_when_gone(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """Users may delete a listing's device only when Stays no longer has the listing."""
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_ws_client(hass)
+    beach = device_registry.async_get_device(identifiers={(DOMAIN, "127.0.0.1_L-beach")})
+    assert beach is not None
+    ghost = device_registry.async_get_or_create(
+        config_entry_id=init_integration.entry_id, identifiers={(DOMAIN, "127.0.0.1_L-sold")}
+    )
+    for device, allowed in ((beach, False), (ghost, True)):
+        await client.send_json_auto_id(
+            {
+                "type": "config/device_registry/remove_config_entry",
+                "config_entry_id": init_integration.entry_id,
+                "device_id": device.id,
+            }
+        )
+        response = await client.receive_json()
+        assert response["success"] is allowed

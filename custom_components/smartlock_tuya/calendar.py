@@ -10,7 +10,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import SmartLockConfigEntry, StaysCoordinator
-from .entity import ListingEntity
+from .entity import StaysEntity
 from .stays import Listing, Reservation
 from .timing import stay_period
 
@@ -42,7 +42,7 @@ async def async_setup_entry(
     entry.async_on_unload(coordinator.async_add_listener(add_new_listings))
 
 
-class ReservationCalendar(ListingEntity, CalendarEntity):
+class ReservationCalendar(StaysEntity, CalendarEntity):
     """The reservations of one listing; an event per stay, check-in to check-out."""
 
     _attr_name = None
@@ -50,7 +50,8 @@ class ReservationCalendar(ListingEntity, CalendarEntity):
 
     def __init__(self, coordinator: StaysCoordinator, listing: Listing) -> None:
         """Create the listing's calendar."""
-        super().__init__(coordinator, listing, "reservations")
+        super().__init__(coordinator, "reservations", listing)
+        self._listing_id = listing.id
 
     @property
     def event(self) -> CalendarEvent | None:
@@ -71,10 +72,10 @@ class ReservationCalendar(ListingEntity, CalendarEntity):
 
     def _events(self) -> list[CalendarEvent]:
         data = self.coordinator.data
-        settings = data.booking_settings.get(self.listing_id)
+        settings = data.booking_settings.get(self._listing_id)
         return [
             _event(reservation, *stay_period(reservation, settings, self.coordinator.clock))
-            for reservation in data.listing_reservations(self.listing_id)
+            for reservation in data.listing_reservations(self._listing_id)
         ]
 
 

@@ -94,6 +94,7 @@ class StaysCoordinator(DataUpdateCoordinator[StaysData]):
             update_interval=timedelta(minutes=minutes),
         )
         self.client = client
+        self.host = entry.unique_id or entry.entry_id
         self.clock = _stay_clock(hass, entry)
         self._settings: dict[str, BookingSettings] = {}
         self._settings_fetched: datetime | None = None

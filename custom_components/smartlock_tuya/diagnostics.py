@@ -1,0 +1,63 @@
+"""Diagnostics: what the integration sees of the account, without secrets or guests' data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.core import HomeAssistant
+
+from .coordinator import SmartLockConfigEntry
+
+TO_REDACT = {CONF_CLIENT_ID, CONF_CLIENT_SECRET, "guest", "phones", "email", "name"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: SmartLockConfigEntry
+) -> dict[str, Any]:
+    """Entry settings, the state of polling and the reservations as parsed, redacted."""
+    coordinator = entry.runtime_data.coordinator
+    data = coordinator.data
+    return {
+        "entry": {
+            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": dict(entry.options),
+        },
+        "coordinator": {
+            "last_update_success": coordinator.last_update_success,
+            "update_interval_seconds": (
+                coordinator.update_interval.total_seconds() if coordinator.update_interval else None
+            ),
+            "complete": data.complete,
+            "fetched_at": data.fetched_at.isoformat(),
+        },
+        "listings": {
+            listing_id: {
+                "code": listing.code,
+                "active": listing.active,
+                "booking_settings": _settings(data.booking_settings.get(listing_id)),
+                "reservations": [
+                    async_redact_data(_json(asdict(reservation)), TO_REDACT)
+                    for reservation in data.listing_reservations(listing_id)
+                ],
+            }
+            for listing_id, listing in data.listings.items()
+        },
+    }
+
+
+def _settings(settings: Any) -> dict[str, Any] | None:
+    return _json(asdict(settings)) if settings is not None else None
+
+
+def _json(value: Any) -> Any:
+    """Dates and times as ISO strings, so the download is plain JSON."""
+    if isinstance(value, dict):
+        return {key: _json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json(item) for item in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

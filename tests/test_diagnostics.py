@@ -1,0 +1,28 @@
+"""Diagnostics: useful for support, free of secrets and guests' contact data."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
+
+from .conftest import CLIENT_ID, CLIENT_SECRET
+
+
+async def test_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    init_integration: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The download matches the snapshot and holds no secret, surname, phone or e-mail."""
+    result = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    assert result == snapshot(exclude=props("base_url", "fetched_at"))
+    text = repr(result)
+    for secret in (CLIENT_ID, CLIENT_SECRET, "Silva", "+5511999998888", "maria@example.com"):
+        assert secret not in text
