@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 
 import freezegun
 from freezegun.api import StepTickTimeFactory, TickingDateTimeFactory
@@ -57,6 +57,17 @@ def fast_retries() -> Iterator[None]:
         patch("custom_components.smartlock_tuya.config_flow.RETRY_BACKOFF", 0),
         patch("custom_components.smartlock_tuya.POLL_REQUEST_TIMEOUT", 1.0),
         patch("custom_components.smartlock_tuya.config_flow.FLOW_REQUEST_TIMEOUT", 1.0),
+    ):
+        yield
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Create entities that are disabled by default as enabled, to test them."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
     ):
         yield
 

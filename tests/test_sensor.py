@@ -23,6 +23,7 @@ LAST_SYNC = "sensor.stays_127_0_0_1_last_sync"
 RESERVATIONS = "sensor.stays_127_0_0_1_reservations_in_view"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("init_integration", [Platform.SENSOR], indirect=True)
 async def test_entities(
     hass: HomeAssistant,
@@ -34,6 +35,17 @@ async def test_entities(
     await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
 
 
+async def test_count_disabled_by_default(
+    hass: HomeAssistant, init_integration: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    """The reservation count is for troubleshooting: off until a user turns it on."""
+    entry = entity_registry.async_get(RESERVATIONS)
+    assert entry is not None
+    assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get(RESERVATIONS) is None
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_last_sync_survives_outage(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,

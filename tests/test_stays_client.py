@@ -726,7 +726,7 @@ async def test_unknown_api_path_is_not_found(client: StaysClient, stays: StaysSi
     [
         (lambda: web.Response(status=400, text="plain text"), "Bad Request"),
         (lambda: web.json_response({"message": 5}, status=409), "Conflict"),
-        (lambda: web.json_response(["message"], status=422), "Unprocessable Entity"),
+        (lambda: web.json_response(["message"], status=422, reason="Nope"), "Nope"),
         (lambda: web.json_response({"message": "x" * 500}, status=400), "x" * 200),
         (lambda: web.Response(status=418, reason="Short And Stout"), "Short And Stout"),
     ],
