@@ -414,31 +414,58 @@ async def test_ids_stay_one_path_segment(client: StaysClient, stays: StaysSimula
     ]
 
 
-@pytest.mark.parametrize("dots", [".", ".."])
-@pytest.mark.parametrize(
-    ("call", "template"),
-    [
-        (StaysClient.reservation, "/booking/reservations/{}"),
-        (StaysClient.listing, "/content/listings/{}"),
-        (StaysClient.client, "/booking/clients/{}"),
-        (StaysClient.booking_settings, "/settings/listing/{}/booking"),
-    ],
-)
-async def test_dot_ids_stay_one_path_segment(
-    client: StaysClient,
-    stays: StaysSimulator,
-    call: Callable[[StaysClient, str], Awaitable[object]],
-    template: str,
-    dots: str,
-) -> None:
+DOT_CALLS: list[tuple[Callable[[StaysClient, str], Awaitable[object]], str]] = [
+    (StaysClient.reservation, "/booking/reservations/{}"),
+    (StaysClient.listing, "/content/listings/{}"),
+    (StaysClient.client, "/booking/clients/{}"),
+    (StaysClient.booking_settings, "/settings/listing/{}/booking"),
+]
+
+
+async def test_dot_ids_stay_one_path_segment(client: StaysClient, stays: StaysSimulator) -> None:
     """An id of "." or ".." must not climb out of its segment to another endpoint.
 
     Either the client refuses such an id before sending anything, or the request reaches the
-    path the id was meant for.
+    path the id was meant for. Every lookup is tried; the failure lists each one that escaped.
     """
-    with contextlib.suppress(ValueError, StaysNotFoundError):
-        await call(client, dots)
-    assert [r.path for r in stays.requests] in ([], [API + template.format(dots)])
+    escaped: list[tuple[str, str, str]] = []
+    for call, template in DOT_CALLS:
+        for dots in (".", ".."):
+            stays.requests.clear()
+            with contextlib.suppress(ValueError, StaysNotFoundError):
+                await call(client, dots)
+            paths = [r.path for r in stays.requests]
+            if paths not in ([], [API + template.format(dots)]):
+                escaped.append((call.__name__, dots, paths[0]))
+    assert escaped == []
+
+
+async def test_dot_id_reaches_list_endpoint(
+    session: aiohttp.ClientSession, socket_enabled: None
+) -> None:
+    """On a server that ignores a trailing slash, reservation(".") must not read the list.
+
+    Looking up the reservation "." has to ask for that reservation: at worst it is not found.
+    """
+    seen: list[str] = []
+
+    async def reservations(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        return web.json_response([_raw_reservation("R-1"), _raw_reservation("R-2")])
+
+    async def one(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        return web.json_response({"message": "Reservation not found"}, status=404)
+
+    app = web.Application()
+    app.router.add_get(f"{API}/booking/reservations", reservations)
+    app.router.add_get(f"{API}/booking/reservations/", reservations)
+    app.router.add_get(f"{API}/booking/reservations/{{key}}", one)
+    async with _serve(app) as url:
+        stays_client = StaysClient(session, url, "id", "secret", backoff=0)
+        with contextlib.suppress(ValueError, StaysError):
+            await stays_client.reservation(".")
+    assert seen in ([], [f"{API}/booking/reservations/."])
 
 
 @pytest.mark.parametrize(

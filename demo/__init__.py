@@ -1,0 +1,1 @@
+"""One-command demo: simulators plus a real Home Assistant with the integration set up."""
