@@ -1,0 +1,47 @@
+"""Errors raised by the lock backends, one per way a lock operation can fail."""
+
+from __future__ import annotations
+
+
+class LockError(Exception):
+    """Base of every error a lock backend raises."""
+
+
+class LockOfflineError(LockError):
+    """The lock (or the cloud's view of it) cannot be reached."""
+
+
+class LockAuthError(LockError):
+    """The lock or the cloud refused our credentials.
+
+    On the LAN a wrong local key, a wrong protocol version and a lock busy with another client
+    look the same; the message says so rather than guess.
+    """
+
+
+class LockTimeoutError(LockError):
+    """The lock did not answer, or did not confirm an operation, in time."""
+
+
+class LockRejectedError(LockError):
+    """The lock answered, and said no."""
+
+
+class LockFullError(LockRejectedError):
+    """The lock has no free slot for another PIN."""
+
+
+class UnsupportedOperationError(LockError):
+    """The lock, profile or backend cannot do what was asked (e.g. lock remotely)."""
+
+
+class ProfileError(LockError):
+    """A PIN data-point profile is unknown, malformed or names an unknown codec."""
+
+
+class CodecError(LockError):
+    """A payload could not be encoded, or a lock's report could not be decoded."""
+
+
+class InvalidPinError(LockError):
+    """The PIN does not fit the lock: wrong length, not digits."""
