@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntryState
+from typing import Any
+
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+    ConfigEntryState,
+)
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
-from .const import CONF_BASE_URL, POLL_ATTEMPTS, POLL_REQUEST_TIMEOUT, RETRY_BACKOFF
+from .backends import async_load_profiles, build_backend
+from .const import (
+    CONF_BASE_URL,
+    CONF_LISTING_IDS,
+    CONF_NAME,
+    CONF_PROFILE,
+    DEFAULT_PROFILE,
+    LOGGER,
+    POLL_ATTEMPTS,
+    POLL_REQUEST_TIMEOUT,
+    RETRY_BACKOFF,
+    SUBENTRY_LOCK,
+)
 from .coordinator import SmartLockConfigEntry, SmartLockRuntimeData, StaysCoordinator
-from .entity import account_device_id, listing_device_id
+from .entity import account_device_id, listing_device_id, lock_device_id
+from .lock_coordinator import LockCoordinator, LockRuntime
 from .stays import StaysClient
+from .tuya import LockError, PinProfile
 
-PLATFORMS: list[Platform] = [Platform.CALENDAR, Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.CALENDAR, Platform.EVENT, Platform.LOCK, Platform.SENSOR]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) -> bool:
@@ -29,7 +51,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
     )
     coordinator = StaysCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = SmartLockRuntimeData(client=client, coordinator=coordinator)
+    runtime = SmartLockRuntimeData(client=client, coordinator=coordinator)
+    entry.runtime_data = runtime
 
     # Listings' devices hang off the account's device, so it must exist first.
     dr.async_get(hass).async_get_or_create(
@@ -40,6 +63,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
         model="External API account",
         entry_type=dr.DeviceEntryType.SERVICE,
     )
+
+    profiles = await async_load_profiles(hass)
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type == SUBENTRY_LOCK:
+            lock = await _async_set_up_lock(hass, entry, subentry.subentry_id, profiles)
+            if lock is not None:
+                runtime.locks[subentry.subentry_id] = lock
 
     @callback
     def remove_stale_listings() -> None:
@@ -53,14 +83,84 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
 
     _remove_stale_devices(hass, entry)
     entry.async_on_unload(coordinator.async_add_listener(remove_stale_listings))
+    entry.async_on_unload(_reload_on_change(hass, entry))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
-def _current_device_ids(coordinator: StaysCoordinator) -> set[tuple[str, str]]:
-    return {account_device_id(coordinator.host)} | {
-        listing_device_id(coordinator.host, listing_id) for listing_id in coordinator.data.listings
-    }
+async def _async_set_up_lock(
+    hass: HomeAssistant,
+    entry: SmartLockConfigEntry,
+    subentry_id: str,
+    profiles: dict[str, PinProfile],
+) -> LockRuntime | None:
+    """Build a lock's backend and coordinator; an unreachable lock is set up unavailable."""
+    data = entry.subentries[subentry_id].data
+    profile = profiles.get(data.get(CONF_PROFILE, DEFAULT_PROFILE))
+    if profile is None:
+        LOGGER.error(
+            "Lock %s names the unknown PIN profile %r; it is not set up",
+            data[CONF_NAME],
+            data.get(CONF_PROFILE),
+        )
+        return None
+    try:
+        backend = build_backend(hass, entry.data, data, profile)
+    except LockError as err:
+        LOGGER.error("Lock %s is not set up: %s", data[CONF_NAME], err)
+        return None
+    coordinator = LockCoordinator(hass, entry, name=data[CONF_NAME], backend=backend)
+    entry.async_on_unload(coordinator.async_shutdown)
+    await coordinator.async_refresh()
+    return LockRuntime(
+        subentry_id=subentry_id,
+        name=data[CONF_NAME],
+        device_id=data["device_id"],
+        listing_ids=tuple(data.get(CONF_LISTING_IDS, ())),
+        profile=profile,
+        backend=backend,
+        coordinator=coordinator,
+    )
+
+
+def _settings_of(entry: ConfigEntry) -> tuple[Any, ...]:
+    """What needs a reload to apply: the options and the lock subentries."""
+    return (
+        dict(entry.options),
+        {key: dict(sub.data) for key, sub in entry.subentries.items()},
+    )
+
+
+@callback
+def _reload_on_change(hass: HomeAssistant, entry: SmartLockConfigEntry) -> Any:
+    """Reload when options or locks change, without an update listener.
+
+    Update listeners combined with reauth and reconfigure reloads are deprecated; this also
+    covers subentry flows, which reload nothing by themselves.
+    """
+    applied = _settings_of(entry)
+
+    @callback
+    def changed(change: ConfigEntryChange, changed_entry: ConfigEntry) -> None:
+        if (
+            change is ConfigEntryChange.UPDATED
+            and changed_entry.entry_id == entry.entry_id
+            and changed_entry.state is ConfigEntryState.LOADED
+            and _settings_of(changed_entry) != applied
+        ):
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+
+    return async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, changed)
+
+
+def _current_device_ids(entry: SmartLockConfigEntry) -> set[tuple[str, str]]:
+    runtime = entry.runtime_data
+    host = runtime.coordinator.host
+    return (
+        {account_device_id(host)}
+        | {listing_device_id(host, listing_id) for listing_id in runtime.coordinator.data.listings}
+        | {lock_device_id(lock.device_id) for lock in runtime.locks.values()}
+    )
 
 
 @callback
@@ -71,7 +171,7 @@ def _remove_stale_devices_if_loaded(hass: HomeAssistant, entry: SmartLockConfigE
 
 @callback
 def _remove_stale_devices(hass: HomeAssistant, entry: SmartLockConfigEntry) -> None:
-    current = _current_device_ids(entry.runtime_data.coordinator)
+    current = _current_device_ids(entry)
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if device.identifiers.isdisjoint(current):
@@ -79,12 +179,12 @@ def _remove_stale_devices(hass: HomeAssistant, entry: SmartLockConfigEntry) -> N
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) -> bool:
-    """Unload the platforms; the coordinator stops polling with the entry."""
+    """Unload the platforms; coordinators stop and locks disconnect with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: SmartLockConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Let the user delete a listing's device only once Stays no longer has the listing."""
-    return device.identifiers.isdisjoint(_current_device_ids(entry.runtime_data.coordinator))
+    """Let the user delete a device only once it is gone from Stays or from the locks."""
+    return device.identifiers.isdisjoint(_current_device_ids(entry))

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    OptionsFlow,
+)
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import TemplateError
@@ -53,8 +59,10 @@ from .const import (
     PIN_SOURCE_PHONE,
     PIN_SOURCE_RANDOM,
     RETRY_BACKOFF,
+    SUBENTRY_LOCK,
 )
 from .coordinator import SmartLockConfigEntry
+from .lock_flow import LockSubentryFlow
 from .messages import default_message_template
 from .stays import (
     StaysAuthError,
@@ -122,6 +130,14 @@ class SmartLockConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_options_flow(config_entry: SmartLockConfigEntry) -> SmartLockOptionsFlow:
         """Options are edited by their own flow."""
         return SmartLockOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Locks are subentries of the account."""
+        return {SUBENTRY_LOCK: LockSubentryFlow}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the account's address and API credentials, and test them."""
@@ -210,12 +226,8 @@ class SmartLockOptionsFlow(OptionsFlow):
         if user_input is not None:
             errors = self._validate(user_input)
             if not errors:
-                # Store first, then reload: every release since 2025.4 applies them this way,
-                # with no update listener (deprecated) and no OptionsFlowWithReload (newer).
-                options = _normalised(user_input)
-                self.hass.config_entries.async_update_entry(self.config_entry, options=options)
-                self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
-                return self.async_create_entry(data=options)
+                # The entry reloads itself when it sees its options change.
+                return self.async_create_entry(data=_normalised(user_input))
         current = user_input or {**self._defaults(), **self.config_entry.options}
         return self.async_show_form(
             step_id="init",

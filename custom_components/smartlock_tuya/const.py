@@ -62,3 +62,29 @@ DEFAULT_MESSAGE_TEMPLATES: Final = {
         "Ela vale de {{ starts }} até {{ ends }} em: {{ locks }}. Boa estadia!"
     ),
 }
+
+# Entry data: optional Tuya Cloud credentials, shared by the account's cloud locks.
+CONF_CLOUD_REGION: Final = "cloud_region"
+CONF_CLOUD_ACCESS_ID: Final = "cloud_access_id"
+CONF_CLOUD_ACCESS_SECRET: Final = "cloud_access_secret"  # noqa: S105 - a key name
+
+# Lock subentries.
+SUBENTRY_LOCK: Final = "lock"
+CONF_NAME: Final = "name"
+CONF_DEVICE_ID: Final = "device_id"
+CONF_HOST: Final = "host"
+CONF_LOCAL_KEY: Final = "local_key"
+CONF_PROTOCOL_VERSION: Final = "protocol_version"
+CONF_BACKEND: Final = "backend"
+CONF_PROFILE: Final = "profile"
+CONF_LISTING_IDS: Final = "listing_ids"
+CONF_CLOUD_OFFLINE: Final = "cloud_offline_passwords"
+
+BACKEND_AUTO: Final = "auto"
+BACKEND_LAN: Final = "lan"
+BACKEND_CLOUD: Final = "cloud"
+PROTOCOL_VERSIONS: Final = ("auto", "3.3", "3.4", "3.5")
+DEFAULT_PROFILE: Final = "zigbee_dp24"
+
+# A user's own PIN profiles, beside configuration.yaml.
+PROFILES_FILE: Final = "smartlock_tuya_profiles.json"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -39,15 +40,19 @@ from .stays import (
 from .stays.models import parse_time
 from .timing import StayClock
 
+if TYPE_CHECKING:
+    from .lock_coordinator import LockRuntime
+
 type SmartLockConfigEntry = ConfigEntry[SmartLockRuntimeData]
 
 
 @dataclass(kw_only=True)
 class SmartLockRuntimeData:
-    """What setup builds for one Stays account."""
+    """What setup builds for one Stays account: its client, its poller and its locks."""
 
     client: StaysClient
     coordinator: StaysCoordinator
+    locks: dict[str, LockRuntime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

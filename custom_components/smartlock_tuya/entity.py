@@ -1,12 +1,15 @@
-"""The one base entity: part of the Stays account, or of one of its listings."""
+"""The one base entity, and the devices entities belong to: account, listing or lock."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .const import DOMAIN
 from .coordinator import StaysCoordinator
+from .lock_coordinator import LockRuntime
 from .stays import Listing
 
 
@@ -20,37 +23,75 @@ def listing_device_id(host: str, listing_id: str) -> tuple[str, str]:
     return (DOMAIN, f"{host}_{listing_id}")
 
 
-class StaysEntity(CoordinatorEntity[StaysCoordinator]):
-    """An entity of the account's device, or of a listing's device when given a listing."""
+def lock_device_id(device_id: str) -> tuple[str, str]:
+    """Device identifier of a lock: its Tuya device id."""
+    return (DOMAIN, f"lock_{device_id}")
+
+
+def account_device(host: str) -> DeviceInfo:
+    """The Stays account as a service device."""
+    return DeviceInfo(
+        identifiers={account_device_id(host)},
+        name=f"Stays {host}",
+        manufacturer="Stays",
+        model="External API account",
+        configuration_url=f"https://{host}",
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
+def listing_device(host: str, listing: Listing) -> DeviceInfo:
+    """A listing as a service device under the account."""
+    return DeviceInfo(
+        identifiers={listing_device_id(host, listing.id)},
+        name=listing.name,
+        manufacturer="Stays",
+        model="Listing",
+        entry_type=DeviceEntryType.SERVICE,
+        via_device=account_device_id(host),
+    )
+
+
+def lock_device(lock: LockRuntime) -> DeviceInfo:
+    """A Tuya lock, with model and firmware where the lock or the cloud says them."""
+    info = lock.coordinator.info
+    model = (info.model if info else None) or (lock.profile.name if lock.profile else None)
+    return DeviceInfo(
+        identifiers={lock_device_id(lock.device_id)},
+        name=lock.name,
+        manufacturer="Tuya",
+        model=model,
+        sw_version=info.firmware if info else None,
+        hw_version=f"protocol {info.protocol_version}" if info and info.protocol_version else None,
+    )
+
+
+class SmartLockEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
+    """Every entity of the integration: named by its device, identified by a stable key."""
 
     _attr_has_entity_name = True
+
+    def __init__(self, coordinator: CoordinatorT, unique_id: str, device: DeviceInfo) -> None:
+        """Attach the entity to its device."""
+        super().__init__(coordinator)
+        self._attr_unique_id = unique_id
+        self._attr_device_info = device
+
+
+class StaysEntity(SmartLockEntity[StaysCoordinator]):
+    """An entity of the account's device, or of a listing's device when given a listing."""
 
     def __init__(
         self, coordinator: StaysCoordinator, key: str, listing: Listing | None = None
     ) -> None:
         """Identify the entity by account host, listing id and what it shows."""
-        super().__init__(coordinator)
         host = coordinator.host
         self.listing_id = listing.id if listing else None
         if listing is None:
-            self._attr_unique_id = f"{host}_{key}"
-            self._attr_device_info = DeviceInfo(
-                identifiers={account_device_id(host)},
-                name=f"Stays {host}",
-                manufacturer="Stays",
-                model="External API account",
-                configuration_url=f"https://{host}",
-                entry_type=DeviceEntryType.SERVICE,
-            )
+            super().__init__(coordinator, f"{host}_{key}", account_device(host))
         else:
-            self._attr_unique_id = f"{host}_{listing.id}_{key}"
-            self._attr_device_info = DeviceInfo(
-                identifiers={listing_device_id(host, listing.id)},
-                name=listing.name,
-                manufacturer="Stays",
-                model="Listing",
-                entry_type=DeviceEntryType.SERVICE,
-                via_device=account_device_id(host),
+            super().__init__(
+                coordinator, f"{host}_{listing.id}_{key}", listing_device(host, listing)
             )
 
     @property

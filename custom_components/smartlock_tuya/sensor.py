@@ -12,12 +12,15 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from .coordinator import SmartLockConfigEntry, StaysCoordinator, StaysData
-from .entity import StaysEntity
+from .entity import SmartLockEntity, StaysEntity, lock_device
+from .lock_coordinator import LockCoordinator, LockRuntime
+from .timing import stay_period
 
 PARALLEL_UPDATES = 0
 
@@ -56,9 +59,14 @@ async def async_setup_entry(
     entry: SmartLockConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the account's sensors."""
+    """Add the account's sensors, and each lock's battery and next check-in."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities(AccountSensor(coordinator, description) for description in ACCOUNT_SENSORS)
+    for subentry_id, lock in entry.runtime_data.locks.items():
+        async_add_entities(
+            [BatterySensor(lock), NextCheckInSensor(coordinator, lock)],
+            config_subentry_id=subentry_id,
+        )
 
 
 class AccountSensor(StaysEntity, SensorEntity):
@@ -84,3 +92,49 @@ class AccountSensor(StaysEntity, SensorEntity):
     def native_value(self) -> datetime | int:
         """Read the value from the last good data."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+class BatterySensor(SmartLockEntity[LockCoordinator], SensorEntity):
+    """The lock's battery, as its battery DP reports it."""
+
+    _attr_device_class = SensorDeviceClass.BATTERY
+    _attr_native_unit_of_measurement = PERCENTAGE
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, lock: LockRuntime) -> None:
+        """Attach to the lock's device."""
+        super().__init__(lock.coordinator, f"lock_{lock.device_id}_battery", lock_device(lock))
+
+    @property
+    def native_value(self) -> int | None:
+        """Percent, or unknown when the lock does not report it."""
+        return self.coordinator.data.battery if self.coordinator.data else None
+
+
+class NextCheckInSensor(SmartLockEntity[StaysCoordinator], SensorEntity):
+    """When the next guest arrives at any listing this lock serves."""
+
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+    _attr_translation_key = "next_check_in"
+
+    def __init__(self, coordinator: StaysCoordinator, lock: LockRuntime) -> None:
+        """Read arrivals from the account's reservations, shown on the lock's device."""
+        super().__init__(coordinator, f"lock_{lock.device_id}_next_check_in", lock_device(lock))
+        self._listing_ids = frozenset(lock.listing_ids)
+
+    @property
+    def native_value(self) -> datetime | None:
+        """The earliest check-in still to come, among guests (not blocks or cancellations)."""
+        data = self.coordinator.data
+        now = dt_util.utcnow()
+        arrivals = (
+            stay_period(
+                reservation,
+                data.booking_settings.get(reservation.listing_id),
+                self.coordinator.clock,
+            )[0]
+            for reservation in data.reservations.values()
+            if reservation.listing_id in self._listing_ids and reservation.expects_guest
+        )
+        return min((arrival for arrival in arrivals if arrival > now), default=None)

@@ -210,9 +210,14 @@ class StaysClient:
 
 
 def _segment(identifier: str) -> str:
-    """Quote an id for use as one path segment, so an id can never change the path."""
+    """Quote an id for use as one path segment, so an id can never change the path.
+
+    "." and ".." would be resolved away by URL normalisation, reaching another endpoint.
+    """
     if not identifier:
         raise ValueError("empty id")
+    if identifier in (".", ".."):
+        raise ValueError(f"not a record id: {identifier!r}")
     return quote(identifier, safe="")
 
 

@@ -27,7 +27,7 @@ from .errors import (
     UnsupportedOperationError,
 )
 from .lan import AUTO, VERSIONS, LanBackend
-from .profiles import PinProfile, load_profiles
+from .profiles import PinProfile, load_profiles, read_profiles
 
 __all__ = [
     "AUTO",
@@ -57,4 +57,5 @@ __all__ = [
     "StatusEvent",
     "UnsupportedOperationError",
     "load_profiles",
+    "read_profiles",
 ]

@@ -114,16 +114,20 @@ def _int(data: Any, key: str, default: int) -> int:
     return value
 
 
+def read_profiles(path: Path) -> dict[str, PinProfile]:
+    """Every profile in one JSON file; one bad profile makes the whole file an error."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ProfileError(f"cannot read profiles from {path.name}: {err}") from err
+    if not isinstance(document, Mapping):
+        raise ProfileError(f"{path.name} must hold an object of profiles")
+    return {profile_id: parse_profile(profile_id, data) for profile_id, data in document.items()}
+
+
 def load_profiles(*extra: Path) -> dict[str, PinProfile]:
     """The shipped profiles, then each extra file's (a later id replaces an earlier one)."""
-    profiles: dict[str, PinProfile] = {}
-    for path in (BUILTIN_PROFILES, *extra):
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            raise ProfileError(f"cannot read profiles from {path.name}: {err}") from err
-        if not isinstance(document, Mapping):
-            raise ProfileError(f"{path.name} must hold an object of profiles")
-        for profile_id, data in document.items():
-            profiles[profile_id] = parse_profile(profile_id, data)
+    profiles = read_profiles(BUILTIN_PROFILES)
+    for path in extra:
+        profiles.update(read_profiles(path))
     return profiles

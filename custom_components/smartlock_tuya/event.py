@@ -1,0 +1,45 @@
+"""One event entity per lock: fired each time a temporary PIN opens the door."""
+
+from __future__ import annotations
+
+from homeassistant.components.event import EventEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import SmartLockConfigEntry
+from .entity import SmartLockEntity, lock_device
+from .lock_coordinator import LockCoordinator, LockRuntime
+
+PARALLEL_UPDATES = 0
+EVENT_PIN_UNLOCK = "pin_unlock"
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmartLockConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add each lock's PIN-unlock event entity."""
+    for subentry_id, lock in entry.runtime_data.locks.items():
+        async_add_entities([PinUnlockEvent(lock)], config_subentry_id=subentry_id)
+
+
+class PinUnlockEvent(SmartLockEntity[LockCoordinator], EventEntity):
+    """Unlocks by a temporary PIN; the attribute names the PIN's slot, never the PIN."""
+
+    _attr_translation_key = "pin_unlock"
+    _attr_event_types = [EVENT_PIN_UNLOCK]  # noqa: RUF012 - Home Assistant reads it as is
+
+    def __init__(self, lock: LockRuntime) -> None:
+        """Attach to the lock's device."""
+        super().__init__(lock.coordinator, f"lock_{lock.device_id}_pin_unlock", lock_device(lock))
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for the lock's reports of PIN unlocks."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.coordinator.async_add_unlock_listener(self._unlocked))
+
+    @callback
+    def _unlocked(self, lock_pin_id: str) -> None:
+        self._trigger_event(EVENT_PIN_UNLOCK, {"slot": lock_pin_id})
+        self.async_write_ha_state()
