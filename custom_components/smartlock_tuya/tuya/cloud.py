@@ -47,8 +47,8 @@ NAME_PREFIX: Final = "SLT"
 _OUR_NAME = re.compile(rf"^{NAME_PREFIX}(\d{{5}})\b")
 _AUTH_CODES: Final = frozenset({1004, 1005, 1010, 1011, 1106, 2009, 2017})
 _OFFLINE_CODES: Final = frozenset({2001})
-_GONE_CODES: Final = frozenset({2008, 40000902})
-_FULL_CODES: Final = frozenset({40000904})
+_GONE_CODES: Final = frozenset({1000, 2008})
+_FULL_CODES: Final = frozenset({2304})
 
 
 def our_name(ref: int, label: str) -> str:
@@ -76,6 +76,7 @@ class CloudBackend(LockBackend):
         api_host: str | None = None,
         offline_passwords: bool = False,
         pin_length: tuple[int, int] = (6, 7),
+        timeout: float = 30.0,
     ) -> None:
         """Describe the cloud project; nothing is sent until `connect`.
 
@@ -92,6 +93,7 @@ class CloudBackend(LockBackend):
         self._api_host = api_host
         self._offline = offline_passwords
         self._pin_length = pin_length
+        self._timeout = timeout
         self._cloud: Any = None
         self._lock = asyncio.Lock()
         self.available = False
@@ -107,7 +109,10 @@ class CloudBackend(LockBackend):
 
     async def _ensure_cloud(self) -> Any:
         if self._cloud is None:
-            cloud = await self._run(self._make_cloud)
+            try:
+                cloud = await asyncio.wait_for(self._run(self._make_cloud), self._timeout)
+            except TimeoutError as err:
+                raise LockOfflineError("Tuya Cloud did not answer") from err
             if cloud.error or not cloud.token:
                 raise LockAuthError("Tuya Cloud refused the access id and secret")
             self._cloud = cloud

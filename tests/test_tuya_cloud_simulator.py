@@ -1,0 +1,459 @@
+"""The fake Tuya Cloud, driven by the real tinytuya.Cloud over HTTPS on loopback.
+
+tinytuya makes blocking ``requests`` calls, so every call runs in Home Assistant's executor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from functools import partial
+import hashlib
+import hmac
+import json
+from pathlib import Path
+import socket
+import ssl
+from typing import Any
+
+import aiohttp
+from homeassistant.core import HomeAssistant
+import pytest
+import tinytuya
+
+from simulators import tuya_cloud
+from simulators.tuya_cloud import FakeTuyaCloud
+
+from .conftest import Clock
+
+ACCESS_ID = "fake-access-id"
+SECRET = "0123456789abcdef0123456789abcdef"
+WIFI, ZIGBEE = "wifi-lock-1", "zigbee-lock-1"
+LOCK = f"/v1.0/devices/{WIFI}/door-lock"
+NOW = 1773154800  # conftest's NOW, 2026-03-10 15:00 UTC, a whole hour
+DAY = 86400
+_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+@pytest.fixture
+def resolved(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """Every host looked up during the test; anything but loopback fails at once.
+
+    urllib3 resolves even IP literals through ``socket.getaddrinfo``, so this sees every
+    connection tinytuya makes (Home Assistant's plugin also blocks non-loopback connects).
+    """
+    seen: list[Any] = []
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(host)
+        if host != "127.0.0.1":
+            raise OSError(f"test tried to reach {host!r}")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+    yield seen
+    assert set(seen) <= {"127.0.0.1"}
+
+
+@pytest.fixture
+async def fake(
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch, resolved: list[Any]
+) -> AsyncIterator[FakeTuyaCloud]:
+    """A started fake with one online lock of each kind, trusted by ``requests``."""
+    cloud = FakeTuyaCloud(access_id=ACCESS_ID, access_secret=SECRET)
+    cloud.add_device(WIFI)
+    cloud.add_device(ZIGBEE, kind="zigbee")
+    await cloud.start()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", cloud.ca_file)
+    for name in _PROXY_VARS:
+        monkeypatch.delenv(name, raising=False)
+    yield cloud
+    await cloud.stop()
+
+
+def _connect(fake: FakeTuyaCloud, *, key: str = ACCESS_ID, secret: str = SECRET) -> Any:
+    """A real tinytuya client that asks the fake, never Tuya, for its first token.
+
+    ``Cloud.__init__`` fetches a token from the region's real host unless it is given a
+    token, so it gets a placeholder; ``_gettoken()`` then runs once ``urlhost`` is ours.
+    """
+    cloud = tinytuya.Cloud(
+        apiRegion="us", apiKey=key, apiSecret=secret, apiDeviceID=WIFI, initial_token="unused"
+    )
+    cloud.urlhost = fake.host
+    cloud._gettoken()
+    return cloud
+
+
+@pytest.fixture
+async def cloud(hass: HomeAssistant, fake: FakeTuyaCloud) -> Any:
+    """A tinytuya client holding a token from the fake."""
+    client = await hass.async_add_executor_job(_connect, fake)
+    assert client.token
+    return client
+
+
+async def _call(hass: HomeAssistant, cloud: Any, url: str, **kwargs: Any) -> Any:
+    return await hass.async_add_executor_job(partial(cloud.cloudrequest, url, **kwargs))
+
+
+async def _ticket(hass: HomeAssistant, cloud: Any, device: str = WIFI) -> tuple[str, str]:
+    """A ticket id and its key, decrypted as the integration must (AES-256 under the secret)."""
+    reply = await _call(
+        hass, cloud, f"/v1.0/devices/{device}/door-lock/password-ticket", action="POST"
+    )
+    assert reply["success"]
+    assert reply["result"]["expire_time"] == 300
+    cipher = tinytuya.AESCipher(SECRET.encode())
+    raw = bytes.fromhex(reply["result"]["ticket_key"])
+    key: str = cipher.decrypt(raw, use_base64=False, decode_text=True, verify_padding=True)
+    return str(reply["result"]["ticket_id"]), key
+
+
+def _encrypt(key: str, pin: str) -> str:
+    encrypted: bytes = tinytuya.AESCipher(key.encode()).encrypt(pin.encode(), use_base64=False)
+    return encrypted.hex()
+
+
+async def _create(
+    hass: HomeAssistant,
+    cloud: Any,
+    pin: str = "1234567",
+    *,
+    device: str = WIFI,
+    start: int = NOW,
+    end: int = NOW + DAY,
+    upper: bool = False,
+    **extra: Any,
+) -> Any:
+    ticket_id, key = await _ticket(hass, cloud, device)
+    password = _encrypt(key, pin)
+    body = {
+        "name": "Maria",
+        "password": password.upper() if upper else password,
+        "effective_time": start,
+        "invalid_time": end,
+        "password_type": "ticket",
+        "ticket_id": ticket_id,
+        "type": 0,
+        "time_zone": "America/Sao_Paulo",
+    }
+    return await _call(
+        hass, cloud, f"/v1.0/devices/{device}/door-lock/temp-password", post=body | extra
+    )
+
+
+async def _list(hass: HomeAssistant, cloud: Any, device: str = WIFI, **query: str) -> Any:
+    url = f"/v1.0/devices/{device}/door-lock/temp-passwords"
+    reply = await _call(hass, cloud, url, query=query or None)
+    assert reply["success"], reply
+    return reply["result"]
+
+
+def _code(reply: dict[str, Any], error: tuple[int, str]) -> bool:
+    return reply["success"] is False and (reply["code"], reply["msg"]) == error
+
+
+async def test_token_and_signature(
+    hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any, resolved: list[Any]
+) -> None:
+    """The client gets a token over verified TLS on loopback and signed calls succeed."""
+    assert fake.requests == [("GET", "/v1.0/token")]
+    assert cloud.token in fake._tokens
+    # A query is signed sorted and un-encoded, then sent encoded.
+    assert await _list(hass, cloud, valid="true", other="a b") == []
+    assert resolved
+    assert set(resolved) == {"127.0.0.1"}
+
+
+async def test_default_constructor_would_call_tuya(
+    hass: HomeAssistant, fake: FakeTuyaCloud, resolved: list[Any]
+) -> None:
+    """Why ``_connect`` passes a token: without one, ``Cloud()`` calls the region's real host.
+
+    The guard refuses that lookup, so nothing leaves the machine.
+    """
+    new_cloud = partial(tinytuya.Cloud, apiRegion="us", apiKey=ACCESS_ID, apiSecret=SECRET)
+    with pytest.raises(OSError, match=r"openapi\.tuyaus\.com"):
+        await hass.async_add_executor_job(new_cloud)
+    assert set(resolved) == {"openapi.tuyaus.com"}
+    resolved.clear()
+
+
+async def test_wrong_secret_is_sign_invalid(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
+    """A token request signed with the wrong secret fails, and tinytuya stops there."""
+    client = await hass.async_add_executor_job(partial(_connect, fake, secret="x" * 32))
+    assert client.token is None
+    assert "sign invalid" in client.error["Payload"]
+    # Without a token tinytuya answers its stored error and sends nothing.
+    assert await _call(hass, client, f"{LOCK}/temp-passwords") is client.error
+    assert fake.requests == [("GET", "/v1.0/token")]
+
+
+async def test_signature_covers_every_call(
+    hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any
+) -> None:
+    """A tokened call signed with another secret fails too."""
+    cloud.apiSecret = "y" * 32
+    assert _code(await _call(hass, cloud, f"{LOCK}/temp-passwords"), tuya_cloud.SIGN_INVALID)
+
+
+async def test_wrong_client_id(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
+    """An unknown access id cannot get a token."""
+    client = await hass.async_add_executor_job(partial(_connect, fake, key="someone-else"))
+    assert client.token is None
+    assert "clientId invalid" in client.error["Payload"]
+
+
+async def test_missing_headers_and_bad_grant(
+    hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any
+) -> None:
+    """Unsigned requests and unknown grant types get Tuya errors, with HTTP 200."""
+    context = ssl.create_default_context(cafile=fake.ca_file)  # also strict X.509 checks
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"https://{fake.host}/v1.0/token?grant_type=1", ssl=context) as response,
+    ):
+        assert response.status == 200
+        assert _code(await response.json(), tuya_cloud.MISSING_HEADER)
+    cloud.token = None
+    reply = await hass.async_add_executor_job(cloud._tuyaplatform, "token?grant_type=2")
+    assert _code(reply, tuya_cloud.GRANT_TYPE_INVALID)
+
+
+async def test_hand_signed_request_with_nonce(fake: FakeTuyaCloud, cloud: Any) -> None:
+    """The sign covers a nonce when one is sent; a signed body that is not JSON is refused."""
+    body, stamp, path = b"{not json", "1773154800000", f"{LOCK}/temp-password"
+    string_to_sign = f"POST\n{hashlib.sha256(body).hexdigest()}\n\n{path}"
+    message = f"{ACCESS_ID}{cloud.token}{stamp}n0nce{string_to_sign}".encode()
+    sign = hmac.new(SECRET.encode(), message, hashlib.sha256).hexdigest().upper()
+    headers = {"client_id": ACCESS_ID, "access_token": cloud.token, "t": stamp, "nonce": "n0nce"}
+    context = ssl.create_default_context(cafile=fake.ca_file)
+    async with aiohttp.ClientSession() as session:
+        for signature, error in [
+            (sign, tuya_cloud.PARAM_ILLEGAL),
+            (sign.lower(), tuya_cloud.SIGN_INVALID),
+        ]:
+            url = f"https://{fake.host}{path}"
+            async with session.post(
+                url, data=body, headers=headers | {"sign": signature}, ssl=context
+            ) as response:
+                assert _code(await response.json(), error)
+
+
+async def test_expired_token_is_renewed(
+    hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any, clock: Clock
+) -> None:
+    """After 2 hours the token is invalid; tinytuya renews it on the text and retries once."""
+    old = cloud.token
+    clock.tick(7201)
+    assert await _list(hass, cloud) == []
+    assert cloud.token != old
+    assert [path for _, path in fake.requests].count("/v1.0/token") == 2
+    fake.revoke_tokens()
+    assert await _list(hass, cloud) == []
+    assert [path for _, path in fake.requests].count("/v1.0/token") == 3
+
+
+async def test_ticket_key_decrypts_with_the_secret(
+    hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any
+) -> None:
+    """The ticket key is the fake's 16-character key under AES-256-ECB with the secret."""
+    ticket_id, key = await _ticket(hass, cloud)
+    assert key == fake.tickets[ticket_id]
+    assert len(key) == 16
+    assert key.isascii()
+    assert key.isalnum()
+
+
+@pytest.mark.parametrize("upper", [False, True])
+async def test_create_list_delete(
+    hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any, upper: bool
+) -> None:
+    """A PIN sent under a ticket is stored decrypted, listed without it, then deleted."""
+    reply = await _create(hass, cloud, "7654321", upper=upper, phone="5511999990000")
+    assert reply["success"], reply
+    password_id = reply["result"]["id"]
+    stored = fake.passwords[WIFI][password_id]
+    assert (stored.pin, stored.phase, stored.deleted) == ("7654321", 2, False)
+    listed = await _list(hass, cloud, valid="true")
+    assert listed == [
+        {
+            "id": password_id,
+            "name": "Maria",
+            "effective_time": NOW,
+            "invalid_time": NOW + DAY,
+            "phase": 2,
+            "phone": "5511999990000",
+            "sn": 1,
+            "type": 0,
+            "time_zone": "America/Sao_Paulo",
+        }
+    ]
+    assert "7654321" not in json.dumps(await _list(hass, cloud))
+    url = f"{LOCK}/temp-passwords/{password_id}"
+    assert (await _call(hass, cloud, url, action="DELETE"))["result"] is True
+    assert (stored.deleted, stored.phase) == (True, 0)
+    assert await _list(hass, cloud, valid="true") == []
+    assert [entry["id"] for entry in await _list(hass, cloud, valid="false")] == [password_id]
+    assert _code(await _call(hass, cloud, url, action="DELETE"), tuya_cloud.DATA_NOT_EXIST)
+    bad = f"{LOCK}/temp-passwords/abc"
+    assert _code(await _call(hass, cloud, bad, action="DELETE"), tuya_cloud.DATA_NOT_EXIST)
+
+
+async def test_offline_wifi_lock_catches_up(
+    hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any
+) -> None:
+    """An offline Wi-Fi lock keeps new passwords "to be sent" and deletions "to be deleted"."""
+    fake.set_online(WIFI, False)
+    password_id = (await _create(hass, cloud))["result"]["id"]
+    assert [entry["phase"] for entry in await _list(hass, cloud)] == [1]
+    fake.set_online(WIFI, True)
+    assert fake.passwords[WIFI][password_id].phase == 2
+    fake.set_online(WIFI, False)
+    await _call(hass, cloud, f"{LOCK}/temp-passwords/{password_id}", action="DELETE")
+    assert [entry["phase"] for entry in await _list(hass, cloud)] == [3]
+    fake.set_online(WIFI, True)
+    assert [entry["phase"] for entry in await _list(hass, cloud)] == [0]
+
+
+async def test_zigbee_lock(hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any) -> None:
+    """Zigbee locks take 6 digits, report delivery_status, and flag a same-PIN overlap."""
+    assert (await _create(hass, cloud, "123456", device=ZIGBEE))["success"]
+    fake.set_online(ZIGBEE, False)
+    overlap = await _create(hass, cloud, "123456", device=ZIGBEE, start=NOW + 3600)
+    later = await _create(hass, cloud, "123456", device=ZIGBEE, start=NOW + DAY, end=NOW + 2 * DAY)
+    listed = await _list(hass, cloud, ZIGBEE)
+    assert [entry["delivery_status"] for entry in listed] == [2, 6, 1]
+    assert "phase" not in listed[0]
+    fake.set_online(ZIGBEE, True)
+    assert fake.passwords[ZIGBEE][later["result"]["id"]].delivery_status == 2
+    assert fake.passwords[ZIGBEE][overlap["result"]["id"]].delivery_status == 6
+    too_long = await _create(hass, cloud, "1234567", device=ZIGBEE)
+    assert _code(too_long, tuya_cloud.PASSWORD_LENGTH_INVALID)
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"password": "00" * 16}, tuya_cloud.PASSWORD_INVALID),
+        ({"password": "not hex at all!!" * 2}, tuya_cloud.PASSWORD_INVALID),
+        ({"ticket_id": "nope"}, tuya_cloud.TICKET_INVALID),
+        ({"invalid_time": NOW}, tuya_cloud.PARAMS_RANGE_INVALID),
+        ({"type": 2}, tuya_cloud.PARAMS_RANGE_INVALID),
+        ({"name": None}, tuya_cloud.PARAM_ILLEGAL),
+        ({"effective_time": "soon"}, tuya_cloud.PARAM_ILLEGAL),
+        ({"password_type": "plain"}, tuya_cloud.PARAM_ILLEGAL),
+        ({"phone": 5511999990000}, tuya_cloud.PARAM_ILLEGAL),
+    ],
+)
+async def test_create_rejects(
+    hass: HomeAssistant,
+    fake: FakeTuyaCloud,
+    cloud: Any,
+    changes: dict[str, Any],
+    error: tuple[int, str],
+) -> None:
+    """Each malformed creation gets its Tuya error and stores nothing."""
+    assert _code(await _create(hass, cloud, **changes), error)
+    assert fake.passwords[WIFI] == {}
+
+
+async def test_create_rejects_by_state(
+    hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any, clock: Clock
+) -> None:
+    """Wrong PIN length, non-digit PIN, another lock's or an expired ticket, a full lock."""
+    assert _code(await _create(hass, cloud, "123456"), tuya_cloud.PASSWORD_LENGTH_INVALID)
+    assert _code(await _create(hass, cloud, "12345a7"), tuya_cloud.PASSWORD_INVALID)
+    ticket_id, key = await _ticket(hass, cloud, ZIGBEE)
+    body = {
+        "name": "x",
+        "password": _encrypt(key, "1234567"),
+        "effective_time": NOW,
+        "invalid_time": NOW + DAY,
+        "password_type": "ticket",
+        "ticket_id": ticket_id,
+    }
+    url = f"{LOCK}/temp-password"
+    assert _code(await _call(hass, cloud, url, post=body), tuya_cloud.TICKET_INVALID)
+    ticket_id, key = await _ticket(hass, cloud)
+    body |= {"ticket_id": ticket_id, "password": _encrypt(key, "1234567")}
+    clock.tick(301)
+    assert _code(await _call(hass, cloud, url, post=body), tuya_cloud.TICKET_INVALID)
+    fake.capacity = 1
+    assert (await _create(hass, cloud))["success"]
+    assert _code(await _create(hass, cloud, "7777777"), tuya_cloud.PASSWORD_FULL)
+    unknown = "/v1.0/devices/stranger/door-lock/password-ticket"
+    assert _code(await _call(hass, cloud, unknown, action="POST"), tuya_cloud.PERMISSION_DENY)
+    assert _code(await _call(hass, cloud, url, post=["a list"]), tuya_cloud.PARAM_ILLEGAL)
+    reply = await _call(hass, cloud, f"{LOCK}/temp-passwords", query={"valid": "maybe"})
+    assert _code(reply, tuya_cloud.PARAM_ILLEGAL)
+    assert _code(await _call(hass, cloud, f"{LOCK}/unknown"), tuya_cloud.URI_PATH_INVALID)
+
+
+async def test_offline_passwords(hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any) -> None:
+    """Offline passwords need whole-hour windows and work with the lock offline."""
+    fake.set_online(WIFI, False)
+    url = f"/v1.1/devices/{WIFI}/door-lock/offline-temp-password"
+    window = {"effective_time": NOW, "invalid_time": NOW + DAY}
+    reply = await _call(hass, cloud, url, post={"type": "multiple", "name": "Ana"} | window)
+    result = reply["result"]
+    assert result["offline_temp_password"].isdigit()
+    assert result["offline_temp_password_name"] == "Ana"
+    stored = fake.offline_passwords[WIFI][result["offline_temp_password_id"]]
+    assert (stored.pin, stored.effective_time) == (result["offline_temp_password"], NOW)
+    once = (await _call(hass, cloud, url, post={"type": "once"}))["result"]
+    assert (once["effective_time"], once["invalid_time"]) == (NOW, NOW + 6 * 3600)
+    clear = {"type": "clear_one", "password_id": str(stored.id)}
+    assert (await _call(hass, cloud, url, post=clear))["result"]["invalid_time"] == NOW + DAY
+    off_hour = {"effective_time": NOW + 60, "invalid_time": NOW + DAY}
+    for body, error in [
+        ({"type": "multiple"} | off_hour, tuya_cloud.PARAMS_RANGE_INVALID),
+        ({"type": "multiple"}, tuya_cloud.PARAM_ILLEGAL),
+        ({"type": "sometimes"}, tuya_cloud.PARAMS_RANGE_INVALID),
+        ({"type": "clear_one", "password_id": 42}, tuya_cloud.DATA_NOT_EXIST),
+    ]:
+        assert _code(await _call(hass, cloud, url, post=body), error), body
+
+
+async def test_injected_errors(hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any) -> None:
+    """Injected Tuya errors hit matching paths only, for as many calls as asked."""
+    fake.inject_error(1111, "system is busy, please retry later", count=2, path_prefix=LOCK)
+    offline = f"/v1.1/devices/{WIFI}/door-lock/offline-temp-password"
+    assert (await _call(hass, cloud, offline, post={"type": "once"}))["success"]
+    for _ in range(2):
+        assert _code(
+            await _call(hass, cloud, f"{LOCK}/temp-passwords"),
+            (1111, "system is busy, please retry later"),
+        )
+    assert await _list(hass, cloud) == []
+    # An injected "token invalid" makes tinytuya renew its token and retry once.
+    fake.inject_error(1010, "token invalid", path_prefix=LOCK)
+    assert await _list(hass, cloud) == []
+    assert [path for _, path in fake.requests].count("/v1.0/token") == 2
+
+
+async def test_injected_http_status(hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any) -> None:
+    """Tinytuya ignores HTTP statuses and reports a non-JSON body as an error dict."""
+    fake.inject_http_status(500, count=2)
+    for _ in range(2):
+        reply = await _call(hass, cloud, f"{LOCK}/temp-passwords")
+        assert reply["Err"] == "909"
+        assert "invalid response" in reply["Payload"]
+    assert await _list(hass, cloud) == []
+
+
+async def test_lifecycle(hass: HomeAssistant, socket_enabled: None) -> None:
+    """The secret must be an AES-256 key; a fake starts once; stop removes the certificate."""
+    with pytest.raises(ValueError, match="32 characters"):
+        FakeTuyaCloud(access_id=ACCESS_ID, access_secret="short")
+    fake = FakeTuyaCloud(access_id=ACCESS_ID, access_secret=SECRET)
+    await fake.start("localhost")
+    assert fake.host.startswith("localhost:")
+    with pytest.raises(RuntimeError, match="already started"):
+        await fake.start()
+    certificate = Path(fake.ca_file)
+    assert await hass.async_add_executor_job(certificate.exists)
+    await fake.stop()
+    await fake.stop()
+    assert not await hass.async_add_executor_job(certificate.exists)
