@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
+import socket
+from typing import Any
 from unittest.mock import PropertyMock, patch
 
 import freezegun
@@ -23,6 +25,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.smartlock_tuya import PLATFORMS
 from custom_components.smartlock_tuya.const import CONF_BASE_URL, DOMAIN
 from simulators.stays_server import StaysSimulator
+from simulators.tuya_cloud import FakeTuyaCloud
 
 CLIENT_ID = "test-client"
 CLIENT_SECRET = "test-secret"
@@ -31,6 +34,11 @@ TODAY = date(2026, 3, 10)
 NOW = "2026-03-10T15:00:00+00:00"
 
 type Clock = TickingDateTimeFactory | StepTickTimeFactory
+
+CLOUD_ACCESS_ID = "fake-access-id"
+CLOUD_SECRET = "0123456789abcdef0123456789abcdef"
+WIFI, ZIGBEE = "wifi-lock-1", "zigbee-lock-1"
+_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
 @pytest.fixture(autouse=True)
@@ -175,3 +183,40 @@ async def init_integration(
         await hass.config_entries.async_setup(mock_config_entry.entry_id)
         await hass.async_block_till_done()
     return mock_config_entry
+
+
+@pytest.fixture
+def resolved(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """Every host looked up during the test; anything but loopback fails at once.
+
+    urllib3 resolves even IP literals through ``socket.getaddrinfo``, so this sees every
+    connection tinytuya's cloud client makes (Home Assistant's plugin also blocks others).
+    """
+    seen: list[Any] = []
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(host)
+        if host != "127.0.0.1":
+            raise OSError(f"test tried to reach {host!r}")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+    yield seen
+    assert set(seen) <= {"127.0.0.1"}
+
+
+@pytest.fixture
+async def fake(
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch, resolved: list[Any]
+) -> AsyncIterator[FakeTuyaCloud]:
+    """A fake Tuya Cloud with one online lock of each kind, trusted by ``requests``."""
+    cloud = FakeTuyaCloud(access_id=CLOUD_ACCESS_ID, access_secret=CLOUD_SECRET)
+    cloud.add_device(WIFI)
+    cloud.add_device(ZIGBEE, kind="zigbee")
+    await cloud.start()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", cloud.ca_file)
+    for name in _PROXY_VARS:
+        monkeypatch.delenv(name, raising=False)
+    yield cloud
+    await cloud.stop()

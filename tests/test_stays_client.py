@@ -25,8 +25,8 @@ from custom_components.smartlock_tuya.stays import (
     StaysResponseError,
     account_host,
     api_root,
+    client as client_module,
 )
-from custom_components.smartlock_tuya.stays import client as client_module
 from simulators.stays_server import FaultKind, StaysSimulator
 
 from .conftest import CLIENT_ID, CLIENT_SECRET
@@ -34,6 +34,8 @@ from .conftest import CLIENT_ID, CLIENT_SECRET
 API = "/external/v1"
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 CLIENT_LOGGER = "custom_components.smartlock_tuya.stays.client"
+# Short enough that stalled requests give up quickly, long enough for loopback under load.
+QUICK_TIMEOUT = 0.5
 
 type Sleeps = list[float]
 
@@ -102,20 +104,24 @@ def _raw_reservation(reservation_id: str, **changes: Any) -> dict[str, Any]:
     return record
 
 
-async def _fill(stays: StaysSimulator, count: int, listing_id: str = "L-1") -> list[str]:
-    """Add `count` March reservations with sortable ids; returns the ids in API order."""
-    if stays._find_listing(listing_id) is None:
-        stays.add_listing(name="Casa", listing_id=listing_id)
-    ids = [f"R-{number:03d}" for number in range(count)]
-    for number, reservation_id in enumerate(ids):
+async def _fill(stays: StaysSimulator, count: int) -> list[str]:
+    """Add `count` March reservations on listing L-1; returns their ids in API order.
+
+    Arrivals repeat every 28 days, so the simulator's order (arrival, then id) differs from
+    the order of creation and paging is checked against a real sort.
+    """
+    stays.add_listing(name="Casa", listing_id="L-1")
+    added: list[tuple[date, str]] = []
+    for number in range(count):
         arrival = date(2026, 3, 1) + timedelta(days=number % 28)
         await stays.add_reservation(
-            listing_id=listing_id,
+            listing_id="L-1",
             check_in=arrival,
             check_out=arrival + timedelta(days=2),
-            reservation_id=reservation_id,
+            reservation_id=f"R-{number:03d}",
         )
-    return sorted(ids, key=lambda rid: (date(2026, 3, 1) + timedelta(int(rid[2:]) % 28), rid))
+        added.append((arrival, f"R-{number:03d}"))
+    return [reservation_id for _, reservation_id in sorted(added)]
 
 
 def _paging(stays: StaysSimulator) -> list[tuple[str | None, str | None]]:
@@ -470,10 +476,17 @@ async def test_dot_id_reaches_list_endpoint(
 
 @pytest.mark.parametrize(
     "call",
-    [StaysClient.reservation, StaysClient.listing, StaysClient.client, StaysClient.booking_settings],
+    [
+        StaysClient.reservation,
+        StaysClient.listing,
+        StaysClient.client,
+        StaysClient.booking_settings,
+    ],
 )
 async def test_empty_id_refused(
-    client: StaysClient, stays: StaysSimulator, call: Callable[[StaysClient, str], Awaitable[object]]
+    client: StaysClient,
+    stays: StaysSimulator,
+    call: Callable[[StaysClient, str], Awaitable[object]],
 ) -> None:
     """An empty id is a programming error, refused before any request."""
     with pytest.raises(ValueError, match="empty id"):
@@ -498,7 +511,9 @@ async def test_listings_and_listing(client: StaysClient, stays: StaysSimulator) 
 
 async def test_clients_and_client(client: StaysClient, stays: StaysSimulator) -> None:
     """Guest records are read with their contact data."""
-    stays.add_client(name="Ana Costa", phone="+5521999990000", email="ana@example.com", client_id="C-1")
+    stays.add_client(
+        name="Ana Costa", phone="+5521999990000", email="ana@example.com", client_id="C-1"
+    )
     stays.add_client(name="Bruno", client_id="C-2")
     batch = await client.clients()
     assert [(c.id, c.name, c.email, c.phones) for c in batch.items] == [
@@ -511,7 +526,11 @@ async def test_clients_and_client(client: StaysClient, stays: StaysSimulator) ->
 async def test_booking_settings(client: StaysClient, stays: StaysSimulator) -> None:
     """A listing's own check-in and check-out times are read, by long or short id."""
     stays.add_listing(
-        name="Loft", listing_id="L-loft", short_id="LC02", check_in_time="16:00", check_out_time="10:30"
+        name="Loft",
+        listing_id="L-loft",
+        short_id="LC02",
+        check_in_time="16:00",
+        check_out_time="10:30",
     )
     settings = await client.booking_settings("L-loft")
     assert (settings.check_in_time, settings.check_out_time) == (time(16, 0), time(10, 30))
@@ -615,7 +634,13 @@ async def test_persistent_fault(
     """A fault that does not go away maps to its error after the expected number of tries."""
     stays.add_listing(name="Casa", listing_id="L-1")
     quick = StaysClient(
-        session, stays.url, CLIENT_ID, CLIENT_SECRET, request_timeout=0.25, attempts=3, backoff=0
+        session,
+        stays.url,
+        CLIENT_ID,
+        CLIENT_SECRET,
+        request_timeout=QUICK_TIMEOUT,
+        attempts=3,
+        backoff=0,
     )
     error, requests = FAULT_OUTCOMES[kind]
     stays.inject_fault(kind, count=100)
@@ -641,12 +666,22 @@ async def test_persistent_fault(
     ],
 )
 async def test_transient_fault_recovers(
-    stays: StaysSimulator, session: aiohttp.ClientSession, kind: FaultKind, count: int, requests: int
+    stays: StaysSimulator,
+    session: aiohttp.ClientSession,
+    kind: FaultKind,
+    count: int,
+    requests: int,
 ) -> None:
     """Fewer transient failures than attempts end in success, retrying the same page."""
     stays.add_listing(name="Casa", listing_id="L-1")
     quick = StaysClient(
-        session, stays.url, CLIENT_ID, CLIENT_SECRET, request_timeout=0.25, attempts=3, backoff=0
+        session,
+        stays.url,
+        CLIENT_ID,
+        CLIENT_SECRET,
+        request_timeout=QUICK_TIMEOUT,
+        attempts=3,
+        backoff=0,
     )
     stays.inject_fault(kind, count=count)
     batch = await quick.listings()
@@ -669,7 +704,13 @@ async def test_connection_error_messages(
 ) -> None:
     """Connection errors name what went wrong, but never the credentials."""
     quick = StaysClient(
-        session, stays.url, CLIENT_ID, CLIENT_SECRET, request_timeout=0.25, attempts=1, backoff=0
+        session,
+        stays.url,
+        CLIENT_ID,
+        CLIENT_SECRET,
+        request_timeout=QUICK_TIMEOUT,
+        attempts=1,
+        backoff=0,
     )
     stays.inject_fault(kind, count=2)
     with pytest.raises(StaysConnectionError) as caught:
@@ -934,9 +975,9 @@ def test_api_root_and_host(address: str, root: str, host: str) -> None:
 )
 def test_api_root_refuses(address: str) -> None:
     """Anything but a plain http(s) address is refused."""
-    with pytest.raises(ValueError, match="address must not|not an http"):
+    with pytest.raises(ValueError, match=r"address must not|not an http"):
         api_root(address)
-    with pytest.raises(ValueError, match="address must not|not an http"):
+    with pytest.raises(ValueError, match=r"address must not|not an http"):
         account_host(address)
 
 

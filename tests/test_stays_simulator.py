@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 import contextlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 import pytest
 
 from simulators import stays_server
@@ -18,6 +19,7 @@ from simulators.stays_server import (
     FaultKind,
     RecordedRequest,
     StaysSimulator,
+    _Fault,
     load_sample_account,
     main,
 )
@@ -110,6 +112,12 @@ async def _api(session: aiohttp.ClientSession, stays: StaysSimulator, path: str)
     return await _call(session, stays, "GET", API + path, auth=AUTH)
 
 
+async def _ok(session: aiohttp.ClientSession, stays: StaysSimulator, path: str) -> Any:
+    status, body = await _api(session, stays, path)
+    assert status == 200, body
+    return body
+
+
 def _reservation_body(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "listing_id": "L-1",
@@ -166,7 +174,7 @@ async def test_control_add_listing(stays: StaysSimulator, session: aiohttp.Clien
         200,
         {"checkInTime": "15:00", "checkOutTime": "11:00"},
     )
-    status, listings = await _api(session, stays, "/content/listings")
+    listings = await _ok(session, stays, "/content/listings")
     assert [item["_id"] for item in listings] == ["L-copa", minimal["_id"]]
 
 
@@ -289,7 +297,7 @@ async def test_control_change_cancel_reactivate_delete(
     assert (status, canceled["type"]) == (200, "canceled")
     window = "/booking/reservations?from=2026-03-01&to=2026-03-31"
     assert await _api(session, stays, window) == (200, [])
-    status, with_canceled = await _api(session, stays, window + "&type=canceled")
+    with_canceled = await _ok(session, stays, window + "&type=canceled")
     assert [r["_id"] for r in with_canceled] == ["R-1"]
 
     status, back = await _call(session, stays, "POST", "/_sim/reservations/R-1/reactivate")
@@ -298,7 +306,7 @@ async def test_control_change_cancel_reactivate_delete(
         session, stays, "POST", "/_sim/reservations/MS001/reactivate", {"type": "reserved"}
     )
     assert (status, back["type"]) == (200, "reserved")
-    status, listed = await _api(session, stays, window)
+    listed = await _ok(session, stays, window)
     assert [r["_id"] for r in listed] == ["R-1"]
 
     assert await _call(session, stays, "DELETE", "/_sim/reservations/R-1") == (204, None)
@@ -320,7 +328,10 @@ async def test_control_unknown_reservation(
     stays: StaysSimulator, session: aiohttp.ClientSession, method: str, path: str
 ) -> None:
     """Changing a reservation that does not exist is a 404 with a message."""
-    assert await _call(session, stays, method, path) == (404, {"message": "unknown reservation nope"})
+    assert await _call(session, stays, method, path) == (
+        404,
+        {"message": "unknown reservation nope"},
+    )
 
 
 async def test_control_faults(stays: StaysSimulator, session: aiohttp.ClientSession) -> None:
@@ -430,6 +441,26 @@ async def test_disconnect_fault(stays: StaysSimulator, socket_enabled: None) -> 
     assert len(stays.requests) == 2
 
 
+async def test_disconnect_without_connection(stays: StaysSimulator) -> None:
+    """A dropped connection whose transport is already gone is still handled quietly."""
+    request = make_mocked_request("GET", f"{API}/content/listings")
+    request.protocol.transport = None  # the peer hung up before the fault was served
+    fault = _Fault(FaultKind.DISCONNECT, remaining=1, path_prefix="", retry_after=None)
+    response = await stays._fault_response(request, fault)
+    assert response is not None
+    assert response.status == 200
+
+
+async def test_api_handler_bug_is_a_server_error(
+    stays: StaysSimulator, session: aiohttp.ClientSession
+) -> None:
+    """An inconsistency inside an API handler is a 500, not disguised as a client error."""
+    stays.add_listing(name="Casa", listing_id="L-1")
+    del stays._booking_settings["L-1"]
+    async with session.get(f"{stays.api_url}/settings/listing/L-1/booking", auth=AUTH) as answer:
+        assert answer.status == 500
+
+
 @pytest.mark.parametrize(
     "header",
     [
@@ -520,7 +551,7 @@ async def test_api_lists_hide_contacts(
     assert by_id["R-odd"] == odd
     assert by_id["R-odd2"] == {"_id": "R-odd2", "guestsDetails": "none"}
     # The stored record keeps its contacts.
-    status, single = await _api(session, stays, "/booking/reservations/R-1")
+    single = await _ok(session, stays, "/booking/reservations/R-1")
     assert single["guestsDetails"]["list"][0]["email"] == "maria@example.com"
 
 
@@ -537,13 +568,13 @@ async def test_api_lists_sort_and_filter(
             reservation_id=reservation_id,
         )
     base = "/booking/reservations?from=2026-03-05&to=2026-03-31"
-    status, listed = await _api(session, stays, base)
+    listed = await _ok(session, stays, base)
     assert [r["_id"] for r in listed] == ["R-b", "R-a", "R-c"]
-    status, listed = await _api(session, stays, base + "&skip=1&limit=1")
+    listed = await _ok(session, stays, base + "&skip=1&limit=1")
     assert [r["_id"] for r in listed] == ["R-a"]
-    status, listed = await _api(session, stays, base + "&listingId=L-2")
+    listed = await _ok(session, stays, base + "&listingId=L-2")
     assert listed == []
-    status, listed = await _api(session, stays, base + "&dateType=creation")
+    listed = await _ok(session, stays, base + "&dateType=creation")
     assert [r["_id"] for r in listed] == ["R-b", "R-a", "R-c"]  # all created today
     assert stays.requests[1].query == (
         ("from", "2026-03-05"),
@@ -581,7 +612,7 @@ async def test_control_state_and_webhook_url(
         {"url": None},
     )
     assert stays.webhook_url is None
-    assert stays.requests == [RecordedRequest("GET", f"{API}/content/listings", (("",) * 0))]
+    assert stays.requests == [RecordedRequest("GET", f"{API}/content/listings", ())]
 
 
 BAD_BODIES: list[tuple[str, str, Any]] = [
@@ -847,11 +878,95 @@ async def test_ipv6_url(socket_enabled: None) -> None:
 def test_short_ids_never_collide(monkeypatch: pytest.MonkeyPatch) -> None:
     """A random short id already taken is drawn again; a wanted one is used as given."""
     draws = iter(["AAAAA", "AAAAA", "AAAAA", "BBBBB"])
-    monkeypatch.setattr(stays_server, "_random_code", lambda alphabet, length: next(draws))
+    monkeypatch.setattr(stays_server, "_random_code", lambda *_: next(draws))
     sim = StaysSimulator()
     assert sim.add_listing(name="One")["id"] == "AAAAA"
     assert sim.add_listing(name="Two")["id"] == "BBBBB"
     assert sim.add_listing(name="Three", short_id="CCCCC")["id"] == "CCCCC"
+
+
+async def _generated(seed: int) -> list[Any]:
+    sim = StaysSimulator(seed=seed)
+    listing = sim.add_listing(name="Casa")
+    record = await sim.add_reservation(
+        listing_id=listing["_id"], check_in=TODAY, check_out=TODAY, partner="API booking.com"
+    )
+    return [listing["_id"], listing["id"], record["_id"], record["id"], record["partnerCode"]]
+
+
+async def test_seed_makes_accounts_repeatable() -> None:
+    """The same seed gives the same generated ids and codes; another seed gives others."""
+    first = await _generated(7)
+    assert await _generated(7) == first
+    other = await _generated(8)
+    assert all(a != b for a, b in zip(first, other, strict=True))
+    assert OBJECT_ID.fullmatch(first[0])
+    assert SHORT_ID.fullmatch(first[1])
+    assert re.fullmatch(r"\d{10}", first[4])
+
+
+async def test_remove_listing(stays: StaysSimulator, session: aiohttp.ClientSession) -> None:
+    """A removed listing and its settings are gone from the API; its reservations stay."""
+    stays.add_listing(name="Casa", listing_id="L-1", short_id="CASA1")
+    stays.add_listing(name="Loft", listing_id="L-2")
+    await stays.add_reservation(
+        listing_id="L-1", check_in=TODAY, check_out=TODAY, reservation_id="R-1"
+    )
+    stays.remove_listing("L-1")
+    listings = await _ok(session, stays, "/content/listings")
+    assert [item["_id"] for item in listings] == ["L-2"]
+    assert (await _api(session, stays, "/content/listings/CASA1"))[0] == 404
+    assert await _api(session, stays, "/settings/listing/L-1/booking") == (
+        404,
+        {"message": "Listing not found"},
+    )
+    assert (await _api(session, stays, "/booking/reservations/R-1"))[0] == 200
+    with pytest.raises(KeyError):
+        stays.remove_listing("L-1")
+    with pytest.raises(ValueError, match="unknown listing"):
+        await stays.add_reservation(listing_id="L-1", check_in=TODAY, check_out=TODAY)
+
+
+async def test_wanted_short_ids_are_unique(
+    stays: StaysSimulator, session: aiohttp.ClientSession
+) -> None:
+    """A short id asked for twice is refused, as a long id is, instead of shadowing the first.
+
+    Lookups go by long or short id, so a second record with a taken short id could never be
+    found by it. Every duplicate is tried; the failure lists each one that was accepted.
+    """
+    stays.add_listing(name="Casa", listing_id="L-1", short_id="CASA1")
+    await stays.add_reservation(
+        listing_id="L-1", check_in=TODAY, check_out=TODAY, reservation_id="R-1", short_id="DUP01"
+    )
+    accepted: list[str] = []
+    try:
+        stays.add_listing(name="Other", listing_id="L-2", short_id="CASA1")
+        accepted.append("listing CASA1")
+    except ValueError:
+        pass
+    try:
+        await stays.add_reservation(
+            listing_id="L-1",
+            check_in=TODAY,
+            check_out=TODAY,
+            reservation_id="R-2",
+            short_id="DUP01",
+        )
+        accepted.append("reservation DUP01")
+    except ValueError:
+        pass
+    status, _ = await _call(
+        session,
+        stays,
+        "POST",
+        "/_sim/reservations",
+        _reservation_body(reservation_id="R-3", short_id="DUP01"),
+    )
+    if status != 400:
+        accepted.append(f"control API reservation DUP01 ({status})")
+    assert accepted == []
+    assert (await _ok(session, stays, "/booking/reservations/DUP01"))["_id"] == "R-1"
 
 
 async def test_fault_prefix_with_api_root(stays: StaysSimulator) -> None:
@@ -875,7 +990,7 @@ async def test_load_sample_account(stays: StaysSimulator, session: aiohttp.Clien
     state = await _state(session, stays)
     assert (state["listings"], state["clients"], state["reservations"]) == (3, 8, 8)
 
-    status, listings = await _api(session, stays, "/content/listings")
+    listings = await _ok(session, stays, "/content/listings")
     assert [(item["id"], item["address"]["city"]) for item in listings] == [
         ("JU01A", "Florianópolis"),
         ("LG02B", "Florianópolis"),
@@ -886,15 +1001,13 @@ async def test_load_sample_account(stays: StaysSimulator, session: aiohttp.Clien
         {"checkInTime": "14:00", "checkOutTime": "11:00"},
     )
     window = f"from={TODAY - timedelta(days=30)}&to={TODAY + timedelta(days=30)}"
-    status, active = await _api(session, stays, f"/booking/reservations?{window}")
+    active = await _ok(session, stays, f"/booking/reservations?{window}")
     names = [r["guestsDetails"]["list"][0]["name"] for r in active]
     assert len(names) == 7
     assert "Rafael Almeida" not in names
-    status, canceled = await _api(session, stays, f"/booking/reservations?{window}&type=canceled")
+    canceled = await _ok(session, stays, f"/booking/reservations?{window}&type=canceled")
     assert [r["guestsDetails"]["list"][0]["name"] for r in canceled] == ["Rafael Almeida"]
-    status, arriving = await _api(
-        session, stays, f"/booking/reservations?from={TODAY}&to={TODAY}"
-    )
+    arriving = await _ok(session, stays, f"/booking/reservations?from={TODAY}&to={TODAY}")
     assert sorted(r["guestsDetails"]["list"][0]["name"] for r in arriving) == [
         "João Pedro Oliveira",
         "Mariana Costa Lima",
@@ -905,11 +1018,16 @@ async def test_load_sample_account(stays: StaysSimulator, session: aiohttp.Clien
     assert by_guest["Fernanda Rodrigues"]["guests"] == 1
     assert by_guest["Carla Mendes"]["checkOutDate"] == TODAY.isoformat()
     assert {r["creationDate"] for r in active} == {(TODAY - timedelta(days=20)).isoformat()}
-    status, single = await _api(session, stays, f"/booking/reservations/{by_guest['Mariana Costa Lima']['_id']}")
+    single = await _ok(
+        session, stays, f"/booking/reservations/{by_guest['Mariana Costa Lima']['_id']}"
+    )
     assert single["guestsDetails"]["list"][0]["email"] == "mari@example.com"
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com", "::", ""])
+@pytest.mark.parametrize(
+    "host",
+    ["0.0.0.0", "192.168.1.10", "example.com", "::", ""],  # noqa: S104 - each must be refused
+)
 def test_cli_refuses_non_loopback(host: str, capsys: pytest.CaptureFixture[str]) -> None:
     """The CLI will not serve its credential-free API beyond this machine."""
     with pytest.raises(SystemExit) as caught:
@@ -919,7 +1037,7 @@ def test_cli_refuses_non_loopback(host: str, capsys: pytest.CaptureFixture[str])
 
 
 @pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+def served(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Stand in for the blocking server loop, recording what it would serve."""
     calls: list[Any] = []
 
@@ -929,13 +1047,15 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
             raise KeyboardInterrupt
 
     monkeypatch.setattr(stays_server, "_serve", fake_serve)
-    yield calls
+    return calls
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.1.2.3", "::1", "localhost"])
 def test_cli_arguments(host: str, served: list[Any]) -> None:
     """Loopback hosts are accepted and the options reach the server loop."""
-    main(["--host", host, "--port", "9999", "--client-id", "me", "--client-secret", "pw", "--sample"])
+    main(
+        ["--host", host, "--port", "9999", "--client-id", "me", "--client-secret", "pw", "--sample"]
+    )
     assert len(served) == 1
     args = served[0]
     assert (args.host, args.port, args.client_id, args.client_secret, args.sample) == (

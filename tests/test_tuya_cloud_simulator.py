@@ -5,13 +5,11 @@ tinytuya makes blocking ``requests`` calls, so every call runs in Home Assistant
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from functools import partial
 import hashlib
 import hmac
 import json
 from pathlib import Path
-import socket
 import ssl
 from typing import Any
 
@@ -23,52 +21,11 @@ import tinytuya
 from simulators import tuya_cloud
 from simulators.tuya_cloud import FakeTuyaCloud
 
-from .conftest import Clock
+from .conftest import CLOUD_ACCESS_ID as ACCESS_ID, CLOUD_SECRET as SECRET, WIFI, ZIGBEE, Clock
 
-ACCESS_ID = "fake-access-id"
-SECRET = "0123456789abcdef0123456789abcdef"
-WIFI, ZIGBEE = "wifi-lock-1", "zigbee-lock-1"
 LOCK = f"/v1.0/devices/{WIFI}/door-lock"
 NOW = 1773154800  # conftest's NOW, 2026-03-10 15:00 UTC, a whole hour
 DAY = 86400
-_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
-
-
-@pytest.fixture
-def resolved(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
-    """Every host looked up during the test; anything but loopback fails at once.
-
-    urllib3 resolves even IP literals through ``socket.getaddrinfo``, so this sees every
-    connection tinytuya makes (Home Assistant's plugin also blocks non-loopback connects).
-    """
-    seen: list[Any] = []
-    real = socket.getaddrinfo
-
-    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
-        seen.append(host)
-        if host != "127.0.0.1":
-            raise OSError(f"test tried to reach {host!r}")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded)
-    yield seen
-    assert set(seen) <= {"127.0.0.1"}
-
-
-@pytest.fixture
-async def fake(
-    socket_enabled: None, monkeypatch: pytest.MonkeyPatch, resolved: list[Any]
-) -> AsyncIterator[FakeTuyaCloud]:
-    """A started fake with one online lock of each kind, trusted by ``requests``."""
-    cloud = FakeTuyaCloud(access_id=ACCESS_ID, access_secret=SECRET)
-    cloud.add_device(WIFI)
-    cloud.add_device(ZIGBEE, kind="zigbee")
-    await cloud.start()
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", cloud.ca_file)
-    for name in _PROXY_VARS:
-        monkeypatch.delenv(name, raising=False)
-    yield cloud
-    await cloud.stop()
 
 
 def _connect(fake: FakeTuyaCloud, *, key: str = ACCESS_ID, secret: str = SECRET) -> Any:

@@ -14,7 +14,6 @@ import math
 import re
 from typing import Any, Final
 
-import requests
 import tinytuya
 
 from .backend import (
@@ -113,6 +112,8 @@ class CloudBackend(LockBackend):
                 cloud = await asyncio.wait_for(self._run(self._make_cloud), self._timeout)
             except TimeoutError as err:
                 raise LockOfflineError("Tuya Cloud did not answer") from err
+            if cloud is None:
+                raise LockOfflineError("cannot reach Tuya Cloud")
             if cloud.error or not cloud.token:
                 raise LockAuthError("Tuya Cloud refused the access id and secret")
             self._cloud = cloud
@@ -132,8 +133,8 @@ class CloudBackend(LockBackend):
             cloud.urlhost = self._api_host
         try:
             cloud._gettoken()  # noqa: SLF001 - tinytuya has no public way to defer the token
-        except requests.RequestException:
-            cloud.token = None
+        except OSError:  # requests' errors are OSErrors: nothing answered
+            return None
         return cloud
 
     async def _request(
@@ -145,18 +146,23 @@ class CloudBackend(LockBackend):
         if path.startswith("/"):
             url = path
         try:
-            answer = await self._run(lambda: cloud.cloudrequest(url, action=action, post=body))
-        except requests.RequestException as err:
+            # tinytuya sets no timeout on its requests: give up waiting for a stalled call.
+            answer = await asyncio.wait_for(
+                self._run(lambda: cloud.cloudrequest(url, action=action, post=body)),
+                self._timeout,
+            )
+        except (OSError, TimeoutError) as err:  # requests' errors are OSErrors
             self.available = False
             raise LockOfflineError(f"cannot reach Tuya Cloud: {type(err).__name__}") from err
-        if not isinstance(answer, dict):
-            self.available = False
-            raise LockOfflineError("Tuya Cloud did not answer")
-        if "Err" in answer:
-            self.available = False
-            raise LockOfflineError("Tuya Cloud answered with something unreadable")
+        if not isinstance(answer, dict) or "Err" in answer:
+            # No answer (a token renewal failed) or not JSON: start over with a new token.
+            self.available, self._cloud = False, None
+            raise LockOfflineError("Tuya Cloud did not answer usably")
         if not answer.get("success"):
-            raise _cloud_error(answer)
+            error = _cloud_error(answer)
+            if isinstance(error, LockAuthError):
+                self._cloud = None
+            raise error
         self.available = True
         return answer.get("result")
 
