@@ -510,6 +510,9 @@ class StaysSimulator:
     # -- internals ------------------------------------------------------------------------
 
     def _short_id(self, wanted: str | None) -> str:
+        """A short id no other record has: lookups by short id must find one record."""
+        if wanted is not None and wanted in self._short_ids:
+            raise ValueError(f"short id {wanted} already exists")
         short = wanted or _random_code(self._rng, _SHORT_ALPHABET, 5)
         while wanted is None and short in self._short_ids:
             short = _random_code(self._rng, _SHORT_ALPHABET, 5)

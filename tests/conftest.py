@@ -10,6 +10,7 @@ from unittest.mock import PropertyMock, patch
 
 import freezegun
 from freezegun.api import StepTickTimeFactory, TickingDateTimeFactory
+from homeassistant import block_async_io
 
 # Imported before the clock is frozen: mashumaro cannot build its decoders for freezegun's
 # datetime class, and diagnostics imports hassio (which uses it) on first request.
@@ -26,6 +27,9 @@ from custom_components.smartlock_tuya import PLATFORMS
 from custom_components.smartlock_tuya.const import CONF_BASE_URL, DOMAIN
 from simulators.stays_server import StaysSimulator
 from simulators.tuya_cloud import FakeTuyaCloud
+
+# Blocking calls on the event loop are reported (or refused) as in a running Home Assistant.
+block_async_io.enable()
 
 CLIENT_ID = "test-client"
 CLIENT_SECRET = "test-secret"
@@ -55,6 +59,16 @@ def clock() -> Iterator[Clock]:
     """
     with freezegun.freeze_time(NOW, tick=True) as factory:
         yield factory
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_calls(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail any test during which something blocked the event loop."""
+    yield
+    blocking = [
+        r.getMessage() for r in caplog.records if "Detected blocking call" in r.getMessage()
+    ]
+    assert blocking == []
 
 
 @pytest.fixture(autouse=True)

@@ -74,6 +74,14 @@ def parse_date(value: Any) -> date:
         raise StaysParseError(f"not a date: {value!r}") from err
 
 
+def _optional_date(value: Any) -> date | None:
+    """A date the record can do without: unreadable means absent, not a rejected record."""
+    try:
+        return parse_date(value)
+    except StaysParseError:
+        return None
+
+
 def parse_time(value: Any) -> time | None:
     """Read `HH:mm` (or `H:mm`, `HH:mm:ss`); anything else means "no time given"."""
     if not isinstance(value, str):
@@ -160,7 +168,7 @@ class Reservation:
             guests=guests if isinstance(guests, int) and not isinstance(guests, bool) else None,
             channel=_channel(_text(_mapping(data, "partner"), "name")),
             partner_code=_text(data, "partnerCode"),
-            created=parse_date(created) if isinstance(created, str) else None,
+            created=_optional_date(created),
         )
 
     @property
