@@ -17,6 +17,7 @@ from homeassistant import block_async_io
 import homeassistant.components.hassio  # noqa: F401
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -24,9 +25,22 @@ from syrupy.assertion import SnapshotAssertion
 
 # Import our package before the plugin's testing_config shadows `custom_components`.
 from custom_components.smartlock_tuya import PLATFORMS
-from custom_components.smartlock_tuya.const import CONF_BASE_URL, DOMAIN
+from custom_components.smartlock_tuya.const import (
+    CONF_BACKEND,
+    CONF_BASE_URL,
+    CONF_DEVICE_ID,
+    CONF_HOST,
+    CONF_LISTING_IDS,
+    CONF_LOCAL_KEY,
+    CONF_NAME,
+    CONF_PROFILE,
+    CONF_PROTOCOL_VERSION,
+    DOMAIN,
+    SUBENTRY_LOCK,
+)
 from simulators.stays_server import StaysSimulator
 from simulators.tuya_cloud import FakeTuyaCloud
+from simulators.tuya_lock import SimulatedLock, load_profiles as raw_profiles
 
 # Blocking calls on the event loop are reported (or refused) as in a running Home Assistant.
 block_async_io.enable()
@@ -42,6 +56,9 @@ type Clock = TickingDateTimeFactory | StepTickTimeFactory
 CLOUD_ACCESS_ID = "fake-access-id"
 CLOUD_SECRET = "0123456789abcdef0123456789abcdef"
 WIFI, ZIGBEE = "wifi-lock-1", "zigbee-lock-1"
+LOCAL_KEY = "0123456789abcdef"
+FRONT_DOOR = "front-door-1"
+LOCK_SUBENTRY = "01JLOCKSUBENTRY0000000001"
 _PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
@@ -163,9 +180,8 @@ async def account(stays: StaysSimulator) -> StaysSimulator:
     return stays
 
 
-@pytest.fixture
-def mock_config_entry(stays: StaysSimulator) -> MockConfigEntry:
-    """The account's entry, as the config flow would have made it."""
+def account_entry(stays: StaysSimulator, *subentries: dict[str, Any]) -> MockConfigEntry:
+    """The account's entry, as the config flow would have made it, with these subentries."""
     return MockConfigEntry(
         domain=DOMAIN,
         entry_id="01JSTAYSACCOUNTENTRY00001",
@@ -177,7 +193,26 @@ def mock_config_entry(stays: StaysSimulator) -> MockConfigEntry:
             CONF_CLIENT_SECRET: CLIENT_SECRET,
         },
         options={"time_zone": "America/Sao_Paulo"},
+        subentries_data=subentries,
     )
+
+
+async def set_up(
+    request: pytest.FixtureRequest, hass: HomeAssistant, entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set the entry up; a test parametrising the fixture indirectly loads that platform alone."""
+    platforms = [request.param] if hasattr(request, "param") else PLATFORMS
+    entry.add_to_hass(hass)
+    with patch("custom_components.smartlock_tuya.PLATFORMS", platforms):
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    return entry
+
+
+@pytest.fixture
+def mock_config_entry(stays: StaysSimulator) -> MockConfigEntry:
+    """The account's entry without locks."""
+    return account_entry(stays)
 
 
 @pytest.fixture
@@ -187,16 +222,8 @@ async def init_integration(
     account: StaysSimulator,
     mock_config_entry: MockConfigEntry,
 ) -> MockConfigEntry:
-    """The integration set up against the sample account.
-
-    Parametrise it indirectly with a platform to load that platform alone.
-    """
-    platforms = [request.param] if hasattr(request, "param") else PLATFORMS
-    mock_config_entry.add_to_hass(hass)
-    with patch("custom_components.smartlock_tuya.PLATFORMS", platforms):
-        await hass.config_entries.async_setup(mock_config_entry.entry_id)
-        await hass.async_block_till_done()
-    return mock_config_entry
+    """The integration set up against the sample account, without locks."""
+    return await set_up(request, hass, mock_config_entry)
 
 
 @pytest.fixture
@@ -234,3 +261,67 @@ async def fake(
         monkeypatch.delenv(name, raising=False)
     yield cloud
     await cloud.stop()
+
+
+@pytest.fixture
+def lock_profile() -> str:
+    """The PIN profile of the simulated LAN lock; override to test another."""
+    return "unlock_method"
+
+
+@pytest.fixture
+async def lan_lock(socket_enabled: None, lock_profile: str) -> AsyncIterator[SimulatedLock]:
+    """A LAN lock on loopback speaking protocol 3.4, on the tests' clock."""
+    lock = SimulatedLock(
+        device_id=FRONT_DOOR,
+        local_key=LOCAL_KEY,
+        version="3.4",
+        profile=raw_profiles()[lock_profile],
+        clock=lambda: dt_util.utcnow().timestamp(),
+    )
+    await lock.start()
+    yield lock
+    await lock.stop()
+
+
+def lan_lock_data(lock: SimulatedLock, profile: str, **changes: Any) -> dict[str, Any]:
+    """Subentry data of the simulated lock, as the lock flow stores it."""
+    return {
+        CONF_NAME: "Front door",
+        CONF_DEVICE_ID: lock.device_id,
+        CONF_BACKEND: "lan",
+        CONF_HOST: f"127.0.0.1:{lock.port}",
+        CONF_LOCAL_KEY: LOCAL_KEY,
+        CONF_PROTOCOL_VERSION: "auto",
+        CONF_PROFILE: profile,
+        CONF_LISTING_IDS: ["L-beach"],
+        **changes,
+    }
+
+
+@pytest.fixture
+def lock_entry(
+    stays: StaysSimulator, lan_lock: SimulatedLock, lock_profile: str
+) -> MockConfigEntry:
+    """The account's entry with the LAN lock as a subentry serving the beach house."""
+    return account_entry(
+        stays,
+        {
+            "data": lan_lock_data(lan_lock, lock_profile),
+            "subentry_id": LOCK_SUBENTRY,
+            "subentry_type": SUBENTRY_LOCK,
+            "title": "Front door",
+            "unique_id": FRONT_DOOR,
+        },
+    )
+
+
+@pytest.fixture
+async def init_lock(
+    request: pytest.FixtureRequest,
+    hass: HomeAssistant,
+    account: StaysSimulator,
+    lock_entry: MockConfigEntry,
+) -> MockConfigEntry:
+    """The integration set up with one LAN lock."""
+    return await set_up(request, hass, lock_entry)

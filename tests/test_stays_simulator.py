@@ -575,7 +575,7 @@ async def test_api_lists_sort_and_filter(
     listed = await _ok(session, stays, base + "&listingId=L-2")
     assert listed == []
     listed = await _ok(session, stays, base + "&dateType=creation")
-    assert [r["_id"] for r in listed] == ["R-b", "R-a", "R-c"]  # all created today
+    assert [r["_id"] for r in listed] == ["R-b", "R-a", "R-c"]  # R-d was created Mar 1
     assert stays.requests[1].query == (
         ("from", "2026-03-05"),
         ("to", "2026-03-31"),
@@ -647,6 +647,8 @@ BAD_BODIES: list[tuple[str, str, Any]] = [
     ("POST", "/_sim/reservations", _reservation_body(check_out_time="11h")),
     ("POST", "/_sim/reservations", _reservation_body(reservation_id="R-0")),
     ("POST", "/_sim/reservations", _reservation_body(reservation_id="SHORT")),
+    ("POST", "/_sim/reservations", _reservation_body(reservation_id="R-9", short_id="SHORT")),
+    ("POST", "/_sim/listings", {"name": "x", "listing_id": "L-9", "short_id": "SHORT"}),
     ("POST", "/_sim/reservations", _reservation_body(phone=5511)),
     ("POST", "/_sim/reservations", _reservation_body(unknown="x")),
     ("PATCH", "/_sim/reservations/R-0", [1, 2]),
@@ -939,6 +941,7 @@ async def test_wanted_short_ids_are_unique(
     await stays.add_reservation(
         listing_id="L-1", check_in=TODAY, check_out=TODAY, reservation_id="R-1", short_id="DUP01"
     )
+    before = await _state(session, stays)
     accepted: list[str] = []
     try:
         stays.add_listing(name="Other", listing_id="L-2", short_id="CASA1")
@@ -967,6 +970,13 @@ async def test_wanted_short_ids_are_unique(
         accepted.append(f"control API reservation DUP01 ({status})")
     assert accepted == []
     assert (await _ok(session, stays, "/booking/reservations/DUP01"))["_id"] == "R-1"
+    # A refused reservation leaves nothing behind, not even its guest's client record.
+    after = await _state(session, stays)
+    assert (after["listings"], after["clients"], after["reservations"]) == (
+        before["listings"],
+        before["clients"],
+        before["reservations"],
+    )
 
 
 async def test_fault_prefix_with_api_root(stays: StaysSimulator) -> None:

@@ -165,11 +165,18 @@ class LanBackend(LockBackend):
 
         Callers hold `self._lock`. A failure drops the session so the next call reopens it.
         """
-        if self._device is None:
+        reopened = self._device is None
+        if reopened:
             await self._open()
-        device = self._device
-        result = await self._run(lambda: function(device))
-        if (error := error_for(result)) is not None:
+        result = await self._run(partial(function, self._device))
+        if isinstance(error := error_for(result), LockAuthError) and not reopened:
+            # A session the lock dropped looks like a refused one: open a new one and try
+            # again once (a repeated PIN command is recognised by the lock as ours).
+            await self._drop()
+            await self._open()
+            result = await self._run(partial(function, self._device))
+            error = error_for(result)
+        if error is not None:
             await self._drop()
             raise error
         self.available = True
