@@ -397,11 +397,11 @@ class StaysSimulator:
         _require_time(check_out_time)
         if reservation_id is not None and self._find_reservation(reservation_id) is not None:
             raise ValueError(f"reservation {reservation_id} already exists")
+        short = self._short_id(short_id)  # may refuse: before anything is stored
         client = self.add_client(name=guest_name, phone=phone, email=email)
         guest = {"type": "adult", "name": guest_name, "primary": True, "phones": client["phones"]}
         if email:
             guest["email"] = email
-        short = self._short_id(short_id)
         nights = max((check_out - check_in).days, 1)
         record: dict[str, Any] = {
             "_id": reservation_id or _new_object_id(self._rng),

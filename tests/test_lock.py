@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN, LockState
@@ -9,6 +11,7 @@ from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -18,6 +21,7 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.smartlock_tuya.const import DOMAIN
+from custom_components.smartlock_tuya.tuya import LanBackend, PinRequest, PinWindow, load_profiles
 from simulators.tuya_lock import SimulatedLock
 
 from .conftest import LOCK_SUBENTRY, Clock
@@ -81,9 +85,6 @@ async def test_keypad_and_thumb_turn_pushed(
     """A PIN typed at the door fires the event entity; a manual turn updates the lock."""
     runtime = init_lock.runtime_data.locks[LOCK_SUBENTRY]
     backend = runtime.backend
-    from homeassistant.util import dt as dt_util
-
-    from custom_components.smartlock_tuya.tuya import PinRequest, PinWindow
 
     now = dt_util.utcnow()
     created = await backend.create_pin(
@@ -106,12 +107,10 @@ async def test_keypad_and_thumb_turn_pushed(
     await _until(hass, lambda: hass.states.get(LOCK).state == LockState.LOCKED)
 
 
-async def _until(hass: HomeAssistant, condition: object, seconds: float = 10) -> None:
+async def _until(hass: HomeAssistant, condition: Callable[[], bool], seconds: float = 10) -> None:
     """Let the lock's push arrive: the keep-alive reads it within a poll interval."""
-    import asyncio
-
     async with asyncio.timeout(seconds):
-        while not condition():  # type: ignore[operator]
+        while not condition():
             await asyncio.sleep(0.1)
             await hass.async_block_till_done()
 
@@ -169,8 +168,6 @@ async def test_unload_closes_the_lock(
     await hass.async_block_till_done()
     assert hass.states.get(LOCK).state == STATE_UNAVAILABLE
     # Another client can now connect: the single slot is free.
-    from custom_components.smartlock_tuya.tuya import LanBackend, load_profiles
-
     other = LanBackend(
         device_id=lan_lock.device_id,
         host="127.0.0.1",

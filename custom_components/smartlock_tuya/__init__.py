@@ -19,8 +19,8 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from .backends import async_load_profiles, build_backend
 from .const import (
     CONF_BASE_URL,
+    CONF_DEVICE_ID,
     CONF_LISTING_IDS,
-    CONF_NAME,
     CONF_PROFILE,
     DEFAULT_PROFILE,
     LOGGER,
@@ -95,27 +95,28 @@ async def _async_set_up_lock(
     profiles: dict[str, PinProfile],
 ) -> LockRuntime | None:
     """Build a lock's backend and coordinator; an unreachable lock is set up unavailable."""
-    data = entry.subentries[subentry_id].data
+    subentry = entry.subentries[subentry_id]
+    data = subentry.data
     profile = profiles.get(data.get(CONF_PROFILE, DEFAULT_PROFILE))
     if profile is None:
         LOGGER.error(
             "Lock %s names the unknown PIN profile %r; it is not set up",
-            data[CONF_NAME],
+            subentry.title,
             data.get(CONF_PROFILE),
         )
         return None
     try:
         backend = build_backend(hass, entry.data, data, profile)
-    except LockError as err:
-        LOGGER.error("Lock %s is not set up: %s", data[CONF_NAME], err)
+    except (LockError, KeyError, ValueError) as err:
+        LOGGER.error("Lock %s is not set up: %s", subentry.title, repr(err))
         return None
-    coordinator = LockCoordinator(hass, entry, name=data[CONF_NAME], backend=backend)
+    coordinator = LockCoordinator(hass, entry, name=subentry.title, backend=backend)
     entry.async_on_unload(coordinator.async_shutdown)
     await coordinator.async_refresh()
     return LockRuntime(
         subentry_id=subentry_id,
-        name=data[CONF_NAME],
-        device_id=data["device_id"],
+        name=subentry.title,
+        device_id=data[CONF_DEVICE_ID],
         listing_ids=tuple(data.get(CONF_LISTING_IDS, ())),
         profile=profile,
         backend=backend,

@@ -148,7 +148,13 @@ class LockSubentryFlow(ConfigSubentryFlow):
                 if sub_id != subentry.subentry_id
             ):
                 return self.async_abort(reason="already_configured")
-            errors = await self._test(entry.data, lock)
+            running = entry.runtime_data.locks.get(subentry.subentry_id)
+            if running is None:
+                errors = await self._test(entry.data, lock)
+            else:
+                # The lock serves one local client: ours must step aside for the test.
+                async with running.backend.released():
+                    errors = await self._test(entry.data, lock)
             if not errors:
                 return self.async_update_and_abort(
                     entry,

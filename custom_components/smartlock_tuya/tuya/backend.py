@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -134,7 +135,12 @@ class LockBackend(ABC):
     def add_listener(self, listener: EventListener) -> Callable[[], None]:
         """Call `listener` with every event the lock pushes; returns the unsubscribe."""
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     def _emit(self, event: LockEvent) -> None:
         for listener in list(self._listeners):
@@ -175,3 +181,8 @@ class LockBackend(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Release connections and background work."""
+
+    @asynccontextmanager
+    async def released(self) -> AsyncIterator[None]:
+        """Leave the lock to someone else for a while (a lock serves one client at a time)."""
+        yield

@@ -8,7 +8,8 @@ use of it. A PIN operation succeeds only when the lock's own report on the PIN's
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from functools import partial
 import itertools
 import logging
@@ -187,6 +188,13 @@ class LanBackend(LockBackend):
         if self._device is not None:
             device, self._device = self._device, None
             await self._run(device.close)
+
+    @asynccontextmanager
+    async def released(self) -> AsyncIterator[None]:
+        """Close the session and hold every other call until the block ends."""
+        async with self._lock:
+            await self._drop()
+            yield
 
     async def close(self) -> None:
         """Stop the keep-alive and close the socket."""
