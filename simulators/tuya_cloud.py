@@ -7,6 +7,7 @@ as it would in production. Like Tuya, errors come back with HTTP 200 and
 ``{"success": false, "code": ..., "msg": ..., "t": ms}``.
 """
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -276,10 +277,7 @@ class FakeTuyaCloud:
         """Serve HTTPS on ``host:port`` (0 picks a port) with a fresh self-signed certificate."""
         if self._runner is not None:
             raise RuntimeError("fake Tuya cloud already started")
-        self._tmp = tempfile.mkdtemp(prefix="fake-tuya-")
-        cert_file, key_file = _write_certificate(Path(self._tmp), host)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(cert_file, key_file)
+        context, cert_file = await asyncio.to_thread(self._tls_context, host)
         app = web.Application(middlewares=[self._middleware])
         app.router.add_get(TOKEN_PATH, self._token)
         app.router.add_get("/v1.0/devices/{device_id}/status", self._status)
@@ -297,6 +295,14 @@ class FakeTuyaCloud:
         self.host = f"{f'[{host}]' if ':' in host else host}:{runner.addresses[0][1]}"
         self.ca_file = cert_file
 
+    def _tls_context(self, host: str) -> tuple[ssl.SSLContext, str]:
+        """A certificate on disk and a server context for it (file work: not on the loop)."""
+        self._tmp = tempfile.mkdtemp(prefix="fake-tuya-")
+        cert_file, key_file = _write_certificate(Path(self._tmp), host)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert_file, key_file)
+        return context, cert_file
+
     async def stop(self) -> None:
         """Stop serving and delete the certificate; safe to call twice."""
         runner, self._runner = self._runner, None
@@ -304,7 +310,7 @@ class FakeTuyaCloud:
             await runner.cleanup()
         tmp, self._tmp = self._tmp, None
         if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+            await asyncio.to_thread(shutil.rmtree, tmp, ignore_errors=True)
 
     def _reply(self, payload: dict[str, Any]) -> web.Response:
         payload |= {"t": int(self._clock() * 1000), "tid": secrets.token_hex(16)}

@@ -11,6 +11,7 @@ The protocol layers live in `simulators.tuya`; this module is the public face an
 import argparse
 import asyncio
 import contextlib
+import copy
 import ipaddress
 import json
 from pathlib import Path
@@ -30,10 +31,13 @@ PROFILES = (
 )
 
 
+# Read once at import, so starting a lock inside an event loop never touches the disk.
+_PROFILES: dict[str, dict[str, Any]] = json.loads(PROFILES.read_text(encoding="utf-8"))
+
+
 def load_profiles() -> dict[str, dict[str, Any]]:
-    """The integration's shipped PIN profiles, read straight from its JSON file."""
-    profiles: dict[str, dict[str, Any]] = json.loads(PROFILES.read_text(encoding="utf-8"))
-    return profiles
+    """The integration's shipped PIN profiles, as its JSON file has them (a fresh copy)."""
+    return copy.deepcopy(_PROFILES)
 
 
 def _loopback_host(value: str) -> str:

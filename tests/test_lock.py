@@ -26,6 +26,7 @@ from simulators.tuya_lock import SimulatedLock
 
 from .conftest import LOCK_SUBENTRY, Clock
 
+PROFILES = load_profiles()
 LOCK = "lock.front_door"
 BATTERY = "sensor.front_door_battery"
 NEXT_CHECK_IN = "sensor.front_door_next_check_in"
@@ -173,7 +174,7 @@ async def test_unload_closes_the_lock(
         host="127.0.0.1",
         port=lan_lock.port,
         local_key="0123456789abcdef",
-        profile=load_profiles()["unlock_method"],
+        profile=PROFILES["unlock_method"],
         run_blocking=hass.async_add_executor_job,
     )
     assert (await other.connect()).protocol_version == "3.4"

@@ -29,7 +29,12 @@ from .const import (
     RETRY_BACKOFF,
     SUBENTRY_LOCK,
 )
-from .coordinator import SmartLockConfigEntry, SmartLockRuntimeData, StaysCoordinator
+from .coordinator import (
+    SmartLockConfigEntry,
+    SmartLockRuntimeData,
+    StaysCoordinator,
+    async_stay_clock,
+)
 from .entity import account_device_id, listing_device_id, lock_device_id
 from .lock_coordinator import LockCoordinator, LockRuntime
 from .stays import StaysClient
@@ -49,7 +54,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
         attempts=POLL_ATTEMPTS,
         backoff=RETRY_BACKOFF,
     )
-    coordinator = StaysCoordinator(hass, entry, client)
+    coordinator = StaysCoordinator(hass, entry, client, await async_stay_clock(hass, entry))
     await coordinator.async_config_entry_first_refresh()
     runtime = SmartLockRuntimeData(client=client, coordinator=coordinator)
     entry.runtime_data = runtime

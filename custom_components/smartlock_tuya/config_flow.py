@@ -224,7 +224,7 @@ class SmartLockOptionsFlow(OptionsFlow):
         """Show the options and refuse values that would only fail later."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = self._validate(user_input)
+            errors = await self._validate(user_input)
             if not errors:
                 # The entry reloads itself when it sees its options change.
                 return self.async_create_entry(data=_normalised(user_input))
@@ -284,12 +284,12 @@ class SmartLockOptionsFlow(OptionsFlow):
             }
         )
 
-    def _validate(self, options: Mapping[str, Any]) -> dict[str, str]:
+    async def _validate(self, options: Mapping[str, Any]) -> dict[str, str]:
         errors: dict[str, str] = {}
         for key in (CONF_DEFAULT_CHECK_IN, CONF_DEFAULT_CHECK_OUT):
             if parse_time(options[key]) is None:
                 errors[key] = "invalid_time"
-        if dt_util.get_time_zone(options[CONF_TIME_ZONE]) is None:
+        if await dt_util.async_get_time_zone(options[CONF_TIME_ZONE]) is None:
             errors[CONF_TIME_ZONE] = "invalid_time_zone"
         if service := options.get(CONF_NOTIFY_SERVICE):
             domain, _, name = str(service).partition(".")

@@ -87,7 +87,11 @@ class StaysCoordinator(DataUpdateCoordinator[StaysData]):
     config_entry: SmartLockConfigEntry
 
     def __init__(
-        self, hass: HomeAssistant, entry: SmartLockConfigEntry, client: StaysClient
+        self,
+        hass: HomeAssistant,
+        entry: SmartLockConfigEntry,
+        client: StaysClient,
+        clock: StayClock,
     ) -> None:
         """Poll at the interval the user chose."""
         minutes = entry.options.get(CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
@@ -100,7 +104,7 @@ class StaysCoordinator(DataUpdateCoordinator[StaysData]):
         )
         self.client = client
         self.host = entry.unique_id or entry.entry_id
-        self.clock = _stay_clock(hass, entry)
+        self.clock = clock
         self._settings: dict[str, BookingSettings] = {}
         self._settings_fetched: datetime | None = None
 
@@ -167,9 +171,11 @@ class StaysCoordinator(DataUpdateCoordinator[StaysData]):
             self._settings_fetched = now
 
 
-def _stay_clock(hass: HomeAssistant, entry: SmartLockConfigEntry) -> StayClock:
+async def async_stay_clock(hass: HomeAssistant, entry: SmartLockConfigEntry) -> StayClock:
     """The zone and default times of the options; the options flow validated them."""
-    zone = dt_util.get_time_zone(entry.options.get(CONF_TIME_ZONE) or hass.config.time_zone)
+    zone = await dt_util.async_get_time_zone(
+        entry.options.get(CONF_TIME_ZONE) or hass.config.time_zone
+    )
     check_in = parse_time(entry.options.get(CONF_DEFAULT_CHECK_IN, DEFAULT_CHECK_IN))
     check_out = parse_time(entry.options.get(CONF_DEFAULT_CHECK_OUT, DEFAULT_CHECK_OUT))
     return StayClock(
