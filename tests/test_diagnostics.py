@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
-from .conftest import CLIENT_ID, CLIENT_SECRET
+from .conftest import CLIENT_ID, CLIENT_SECRET, LOCAL_KEY, LOCK_SUBENTRY
 
 
 async def test_diagnostics(
@@ -26,3 +26,16 @@ async def test_diagnostics(
     text = repr(result)
     for secret in (CLIENT_ID, CLIENT_SECRET, "Silva", "+5511999998888", "maria@example.com"):
         assert secret not in text
+
+
+async def test_diagnostics_with_lock(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    init_lock: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """A lock's settings and state are there; its local key and raw DP values are not."""
+    result = await get_diagnostics_for_config_entry(hass, hass_client, init_lock)
+    lock = result["locks"][LOCK_SUBENTRY]
+    assert lock == snapshot(exclude=props("host"))
+    assert LOCAL_KEY not in repr(result)

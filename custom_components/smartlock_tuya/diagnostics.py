@@ -9,9 +9,20 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant
 
+from .const import CONF_CLOUD_ACCESS_ID, CONF_CLOUD_ACCESS_SECRET, CONF_LOCAL_KEY
 from .coordinator import SmartLockConfigEntry
+from .lock_coordinator import LockRuntime
 
-TO_REDACT = {CONF_CLIENT_ID, CONF_CLIENT_SECRET, "guest", "phones", "email", "name"}
+TO_REDACT = {
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    CONF_CLOUD_ACCESS_ID,
+    CONF_CLOUD_ACCESS_SECRET,
+    CONF_LOCAL_KEY,
+    "guest",
+    "phones",
+    "email",
+}
 
 
 async def async_get_config_entry_diagnostics(
@@ -45,6 +56,26 @@ async def async_get_config_entry_diagnostics(
             }
             for listing_id, listing in data.listings.items()
         },
+        "locks": {
+            subentry_id: _lock(entry.subentries[subentry_id].data, lock)
+            for subentry_id, lock in entry.runtime_data.locks.items()
+        },
+    }
+
+
+def _lock(settings: Any, lock: LockRuntime) -> dict[str, Any]:
+    """A lock's settings and state; raw DP values are left out, as they may echo a PIN."""
+    status = lock.coordinator.data
+    info = lock.coordinator.info
+    return {
+        "settings": async_redact_data(dict(settings), TO_REDACT),
+        "backend": type(lock.backend).__name__,
+        "capabilities": asdict(lock.backend.capabilities),
+        "protocol_version": info.protocol_version if info else None,
+        "available": lock.coordinator.last_update_success,
+        "locked": status.locked if status else None,
+        "battery": status.battery if status else None,
+        "reported_dps": sorted(status.dps) if status else [],
     }
 
 
