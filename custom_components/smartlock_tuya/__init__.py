@@ -23,6 +23,7 @@ from .const import (
     CONF_LISTING_IDS,
     CONF_PROFILE,
     DEFAULT_PROFILE,
+    DOMAIN,
     LOGGER,
     POLL_ATTEMPTS,
     POLL_REQUEST_TIMEOUT,
@@ -36,8 +37,10 @@ from .coordinator import (
     async_stay_clock,
 )
 from .entity import account_device_id, listing_device_id, lock_device_id
+from .lifecycle import PinManager
 from .lock_coordinator import LockCoordinator, LockRuntime
 from .stays import StaysClient
+from .storage import LifecycleStore
 from .tuya import LockError, PinProfile
 
 PLATFORMS: list[Platform] = [Platform.CALENDAR, Platform.EVENT, Platform.LOCK, Platform.SENSOR]
@@ -90,6 +93,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
     entry.async_on_unload(coordinator.async_add_listener(remove_stale_listings))
     entry.async_on_unload(_reload_on_change(hass, entry))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+
+    # The lifecycle starts once the entities exist: overdue revocations, then creations.
+    manager = runtime.manager = PinManager(hass, entry)
+    entry.async_on_unload(manager.async_stop)
+    entry.async_create_background_task(hass, manager.async_start(), f"{DOMAIN} lifecycle start")
     return True
 
 
@@ -187,6 +195,11 @@ def _remove_stale_devices(hass: HomeAssistant, entry: SmartLockConfigEntry) -> N
 async def async_unload_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) -> bool:
     """Unload the platforms; coordinators stop and locks disconnect with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) -> None:
+    """Forget the account's credentials with it (the locks' PINs expire by their windows)."""
+    await LifecycleStore(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

@@ -88,3 +88,9 @@ DEFAULT_PROFILE: Final = "zigbee_dp24"
 
 # A user's own PIN profiles, beside configuration.yaml.
 PROFILES_FILE: Final = "smartlock_tuya_profiles.json"
+
+# Bus events (public contract): each carries reservation_id, lock_entity_id, credential_id.
+EVENT_PIN_CREATED: Final = "smartlock_tuya_pin_created"
+EVENT_PIN_REVOKED: Final = "smartlock_tuya_pin_revoked"
+EVENT_PIN_FAILED: Final = "smartlock_tuya_pin_failed"
+EVENT_GUEST_UNLOCKED: Final = "smartlock_tuya_guest_unlocked"

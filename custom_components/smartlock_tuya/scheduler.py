@@ -1,0 +1,248 @@
+"""The PIN lifecycle's decisions, as a pure function of what is wanted, what is stored, and now.
+
+`plan()` looks at every credential (one per reservation and lock) and says what to do next:
+add it, push it to the lock, move its window, revoke it, forget it, or re-check its reservation
+with Stays first. It touches nothing; the manager carries the actions out and saves each
+outcome, then asks again. Asking twice gives the same answer, so a duplicate webhook or a
+second sync never doubles a PIN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+#: PINs carry their window to the lock, so they can be pushed ahead and survive an outage.
+PUSH_AHEAD: Final = timedelta(hours=24)
+#: After the quick attempts, retry every this long (create: until the window ends).
+QUICK_BACKOFF: Final = (timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2))
+SLOW_BACKOFF: Final = timedelta(minutes=15)
+
+
+class CredentialState(StrEnum):
+    """Where a credential stands; see the design's lifecycle."""
+
+    SCHEDULED = "scheduled"  # decided, not yet on the lock
+    ACTIVE = "active"  # confirmed on the lock
+    REVOKED = "revoked"  # confirmed gone (or never needed to be pushed)
+    FAILED = "failed"  # creating keeps failing: retried slowly until the window ends
+    ORPHANED = "orphaned"  # revoking keeps failing: retried until confirmed
+
+
+@dataclass(frozen=True, order=True)
+class CredentialKey:
+    """One credential per reservation and lock: the idempotency key of the whole lifecycle."""
+
+    reservation_id: str
+    lock_id: str
+
+    def __str__(self) -> str:
+        """Storage form: `reservation|lock`."""
+        return f"{self.reservation_id}|{self.lock_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> CredentialKey:
+        """The key back from its storage form."""
+        reservation_id, _, lock_id = text.rpartition("|")
+        if not reservation_id or not lock_id:
+            raise ValueError(f"not a credential key: {text!r}")
+        return cls(reservation_id, lock_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stay:
+    """A reservation as the lifecycle needs it: who, where, and when (UTC instants)."""
+
+    reservation_id: str
+    listing_id: str
+    check_in: datetime
+    check_out: datetime
+    guest_name: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Desired:
+    """A credential that should exist: a stay's window on one of its listing's locks."""
+
+    key: CredentialKey
+    listing_id: str
+    starts: datetime
+    ends: datetime
+    guest_name: str | None = None
+    phone: str | None = field(default=None, repr=False)
+
+
+@dataclass(kw_only=True)
+class Credential:
+    """A credential as stored; `pin` is kept to send it and to reuse it on every lock."""
+
+    key: CredentialKey
+    listing_id: str
+    ref: int
+    pin: str = field(repr=False)
+    starts: datetime
+    ends: datetime
+    state: CredentialState = CredentialState.SCHEDULED
+    lock_pin_id: str | None = None
+    attempts: int = 0
+    next_attempt: datetime | None = None
+    last_error: str | None = None
+    notified: bool = False
+    checked_in: bool = False
+    guest_name: str | None = None
+    adhoc: bool = False
+    #: Why it was revoked: a credential Stays took away may come back, one a user revoked not.
+    revoked_by_user: bool = False
+
+    @property
+    def on_lock(self) -> bool:
+        """Whether the lock may hold this PIN now (confirmed, or a revoke not yet confirmed)."""
+        return self.state in (CredentialState.ACTIVE, CredentialState.ORPHANED)
+
+    @property
+    def live(self) -> bool:
+        """Whether the credential is still in play (not revoked, not past its window)."""
+        return self.state is not CredentialState.REVOKED
+
+
+class Verb(StrEnum):
+    """What the manager is asked to do for a credential."""
+
+    ADD = "add"  # store a new credential (a PIN is chosen then)
+    RETIME = "retime"  # store a new window for a credential not on the lock
+    PUSH = "push"  # create it on the lock
+    MOVE = "move"  # change its window on the lock
+    REVOKE = "revoke"  # remove it from the lock
+    FORGET = "forget"  # never pushed and no longer wanted: mark revoked, no lock call
+    EXPIRE = "expire"  # its window passed without it ever reaching the lock
+    RECHECK = "recheck"  # ask Stays about the reservation before revoking anything
+
+
+@dataclass(frozen=True, kw_only=True)
+class Action:
+    """One step of the plan."""
+
+    verb: Verb
+    key: CredentialKey
+    desired: Desired | None = None
+
+    @property
+    def priority(self) -> int:
+        """Revocations first: a door that should be closed matters before one to open."""
+        return 0 if self.verb in (Verb.REVOKE, Verb.FORGET, Verb.EXPIRE) else 1
+
+
+def desired_credentials(
+    stays: Iterable[Stay],
+    locks_by_listing: Mapping[str, Sequence[str]],
+    *,
+    lead: timedelta,
+    grace: timedelta,
+) -> dict[CredentialKey, Desired]:
+    """Every credential the stays call for: one per stay and lock of its listing."""
+    desired: dict[CredentialKey, Desired] = {}
+    for stay in stays:
+        starts, ends = stay.check_in - lead, stay.check_out + grace
+        for lock_id in locks_by_listing.get(stay.listing_id, ()):
+            key = CredentialKey(stay.reservation_id, lock_id)
+            desired[key] = Desired(
+                key=key,
+                listing_id=stay.listing_id,
+                starts=starts,
+                ends=ends,
+                guest_name=stay.guest_name,
+                phone=stay.phone,
+            )
+    return desired
+
+
+def push_time(starts: datetime) -> datetime:
+    """When a credential goes to the lock."""
+    return starts - PUSH_AHEAD
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Quick retries first (as the seed's queues did), then a slow steady pace."""
+    if 1 <= attempts <= len(QUICK_BACKOFF):
+        return QUICK_BACKOFF[attempts - 1]
+    return SLOW_BACKOFF
+
+
+def plan(
+    desired: Mapping[CredentialKey, Desired],
+    stored: Mapping[CredentialKey, Credential],
+    now: datetime,
+    *,
+    complete: bool,
+    gone: frozenset[str] = frozenset(),
+) -> list[Action]:
+    """The next step for every credential, revocations first.
+
+    `complete` says whether `desired` comes from a complete read of Stays: only then may a
+    credential's absence mean anything, and even then its reservation is re-checked by id
+    first; `gone` holds the reservations that re-check found cancelled or deleted.
+    """
+    actions: list[Action] = []
+    rechecks: set[str] = set()
+    for key in sorted(desired.keys() | stored.keys()):
+        want, have = desired.get(key), stored.get(key)
+        if have is None:
+            if want is not None and want.ends > now:
+                actions.append(Action(verb=Verb.ADD, key=key, desired=want))
+            continue
+        action = _step(want, have, now, complete=complete, gone=key.reservation_id in gone)
+        if action is Verb.RECHECK:
+            if key.reservation_id not in rechecks:
+                rechecks.add(key.reservation_id)
+                actions.append(Action(verb=Verb.RECHECK, key=key))
+        elif action is not None:
+            actions.append(Action(verb=action, key=key, desired=want))
+    return sorted(actions, key=lambda action: action.priority)
+
+
+def _step(
+    want: Desired | None, have: Credential, now: datetime, *, complete: bool, gone: bool
+) -> Verb | None:
+    """The next step for one stored credential."""
+    due = have.next_attempt is None or now >= have.next_attempt
+    if have.state is CredentialState.REVOKED:
+        # A cancelled stay that came back (re-activated) gets its credential again.
+        comes_back = want is not None and want.ends > now and not have.revoked_by_user
+        return Verb.RETIME if comes_back else None
+    if now >= have.ends:  # the window is over: close the door, whatever Stays says
+        if have.on_lock:
+            return Verb.REVOKE if due else None
+        return Verb.EXPIRE
+    if want is None and not have.adhoc:
+        if not complete:
+            return None  # fail closed: a partial read proves nothing
+        if not gone:
+            return Verb.RECHECK
+        if have.on_lock or have.lock_pin_id is not None:
+            return Verb.REVOKE if due else None
+        return Verb.FORGET
+    if want is not None and (want.starts, want.ends) != (have.starts, have.ends):
+        return Verb.MOVE if have.state is CredentialState.ACTIVE else Verb.RETIME
+    if have.state is CredentialState.ORPHANED:
+        return Verb.REVOKE if due else None
+    pushable = have.state in (CredentialState.SCHEDULED, CredentialState.FAILED)
+    if pushable and now >= push_time(have.starts) and due:
+        return Verb.PUSH
+    return None
+
+
+def wake_time(credential: Credential, now: datetime) -> datetime | None:
+    """When the plan for this credential may change without any news from Stays."""
+    if credential.state is CredentialState.REVOKED:
+        return None
+    if credential.on_lock and credential.state is CredentialState.ORPHANED:
+        return credential.next_attempt or now
+    if credential.state is CredentialState.ACTIVE:
+        return credential.ends
+    # Scheduled or failed: the push time or the next attempt, and at the latest the window end.
+    moment = max(push_time(credential.starts), credential.next_attempt or now)
+    return min(moment, credential.ends)

@@ -1,0 +1,224 @@
+"""Versioned storage of the lifecycle: credentials, the last good stays, and the audit trail.
+
+Every change that follows a lock-side change is saved at once (`async_save`), never delayed:
+a restart must find exactly what the locks hold.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .scheduler import Credential, CredentialKey, CredentialState, Stay
+
+STORAGE_VERSION: Final = 1
+STORAGE_MINOR_VERSION: Final = 1
+AUDIT_LIMIT: Final = 1000
+WEBHOOK_LIMIT: Final = 200
+MAX_REF: Final = 0xFFFF
+
+
+class _VersionedStore(Store[dict[str, Any]]):
+    """The store, with the path later versions will migrate through."""
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
+    ) -> dict[str, Any]:
+        # Version 1.1 is the first; a minor bump only adds keys, which loading defaults.
+        return old_data
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditEntry:
+    """One line of a reservation's history, without the PIN."""
+
+    at: str
+    event: str
+    reservation_id: str | None = None
+    lock_id: str | None = None
+    detail: str | None = None
+
+
+@dataclass(kw_only=True)
+class LifecycleData:
+    """Everything the lifecycle keeps between restarts."""
+
+    credentials: dict[CredentialKey, Credential] = field(default_factory=dict)
+    stays: dict[str, Stay] = field(default_factory=dict)
+    stays_complete: bool = False
+    audit: deque[AuditEntry] = field(default_factory=lambda: deque(maxlen=AUDIT_LIMIT))
+    webhooks: deque[AuditEntry] = field(default_factory=lambda: deque(maxlen=WEBHOOK_LIMIT))
+
+
+class LifecycleStore:
+    """Loads and saves `LifecycleData` for one account."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """One store file per config entry."""
+        self._store = _VersionedStore(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", minor_version=STORAGE_MINOR_VERSION
+        )
+        self.data = LifecycleData()
+
+    async def async_load(self) -> LifecycleData:
+        """Read what was saved; unreadable records are dropped one by one, not all at once."""
+        raw = await self._store.async_load() or {}
+        data = LifecycleData()
+        for item in raw.get("credentials", []):
+            try:
+                credential = _credential(item)
+            except (KeyError, TypeError, ValueError):
+                continue
+            data.credentials[credential.key] = credential
+        for item in raw.get("stays", []):
+            try:
+                stay = _stay(item)
+            except (KeyError, TypeError, ValueError):
+                continue
+            data.stays[stay.reservation_id] = stay
+        data.stays_complete = bool(raw.get("stays_complete", False))
+        data.audit.extend(AuditEntry(**item) for item in raw.get("audit", []))
+        data.webhooks.extend(AuditEntry(**item) for item in raw.get("webhooks", []))
+        self.data = data
+        return data
+
+    async def async_save(self) -> None:
+        """Write now: what the locks hold must survive a crash a second later."""
+        await self._store.async_save(self._dump())
+
+    async def async_remove(self) -> None:
+        """Delete the file, when the entry is removed."""
+        await self._store.async_remove()
+
+    def audit(
+        self,
+        event: str,
+        key: CredentialKey | None = None,
+        detail: str | None = None,
+        *,
+        reservation_id: str | None = None,
+    ) -> None:
+        """Append to the trail (saved with the next save)."""
+        self.data.audit.append(
+            AuditEntry(
+                at=dt_util.utcnow().isoformat(),
+                event=event,
+                reservation_id=key.reservation_id if key else reservation_id,
+                lock_id=key.lock_id if key else None,
+                detail=detail,
+            )
+        )
+
+    def record_webhook(self, action: str, reservation_id: str | None, outcome: str) -> None:
+        """Keep a received webhook in the trail (saved with the next save)."""
+        self.data.webhooks.append(
+            AuditEntry(
+                at=dt_util.utcnow().isoformat(),
+                event=action,
+                reservation_id=reservation_id,
+                detail=outcome,
+            )
+        )
+
+    def next_ref(self, lock_id: str) -> int:
+        """The lowest reference no live credential on this lock uses (a lock's PIN number)."""
+        used = {
+            credential.ref
+            for credential in self.data.credentials.values()
+            if credential.key.lock_id == lock_id and credential.live
+        }
+        for ref in range(1, MAX_REF + 1):
+            if ref not in used:
+                return ref
+        raise ValueError("every PIN reference of this lock is in use")
+
+    def _dump(self) -> dict[str, Any]:
+        return {
+            "credentials": [_dump_credential(c) for c in self.data.credentials.values()],
+            "stays": [_dump_stay(stay) for stay in self.data.stays.values()],
+            "stays_complete": self.data.stays_complete,
+            "audit": [vars(entry) for entry in self.data.audit],
+            "webhooks": [vars(entry) for entry in self.data.webhooks],
+        }
+
+
+def _time(value: Any) -> datetime:
+    parsed = dt_util.parse_datetime(str(value))
+    if parsed is None or parsed.tzinfo is None:
+        raise ValueError(f"not an aware datetime: {value!r}")
+    return parsed
+
+
+def _optional_time(value: Any) -> datetime | None:
+    return None if value is None else _time(value)
+
+
+def _credential(item: dict[str, Any]) -> Credential:
+    return Credential(
+        key=CredentialKey.parse(item["key"]),
+        listing_id=str(item["listing_id"]),
+        ref=int(item["ref"]),
+        pin=str(item["pin"]),
+        starts=_time(item["starts"]),
+        ends=_time(item["ends"]),
+        state=CredentialState(item["state"]),
+        lock_pin_id=item.get("lock_pin_id"),
+        attempts=int(item.get("attempts", 0)),
+        next_attempt=_optional_time(item.get("next_attempt")),
+        last_error=item.get("last_error"),
+        notified=bool(item.get("notified", False)),
+        checked_in=bool(item.get("checked_in", False)),
+        guest_name=item.get("guest_name"),
+        adhoc=bool(item.get("adhoc", False)),
+        revoked_by_user=bool(item.get("revoked_by_user", False)),
+    )
+
+
+def _dump_credential(credential: Credential) -> dict[str, Any]:
+    return {
+        "key": str(credential.key),
+        "listing_id": credential.listing_id,
+        "ref": credential.ref,
+        "pin": credential.pin,
+        "starts": credential.starts.isoformat(),
+        "ends": credential.ends.isoformat(),
+        "state": str(credential.state),
+        "lock_pin_id": credential.lock_pin_id,
+        "attempts": credential.attempts,
+        "next_attempt": credential.next_attempt.isoformat() if credential.next_attempt else None,
+        "last_error": credential.last_error,
+        "notified": credential.notified,
+        "checked_in": credential.checked_in,
+        "guest_name": credential.guest_name,
+        "adhoc": credential.adhoc,
+        "revoked_by_user": credential.revoked_by_user,
+    }
+
+
+def _stay(item: dict[str, Any]) -> Stay:
+    return Stay(
+        reservation_id=str(item["reservation_id"]),
+        listing_id=str(item["listing_id"]),
+        check_in=_time(item["check_in"]),
+        check_out=_time(item["check_out"]),
+        guest_name=item.get("guest_name"),
+        phone=item.get("phone"),
+    )
+
+
+def _dump_stay(stay: Stay) -> dict[str, Any]:
+    return {
+        "reservation_id": stay.reservation_id,
+        "listing_id": stay.listing_id,
+        "check_in": stay.check_in.isoformat(),
+        "check_out": stay.check_out.isoformat(),
+        "guest_name": stay.guest_name,
+        "phone": stay.phone,
+    }
