@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.components import webhook
 from homeassistant.config_entries import (
     SIGNAL_CONFIG_ENTRY_CHANGED,
     ConfigEntry,
@@ -12,16 +13,19 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.typing import ConfigType
 
+from . import stays_webhook
 from .backends import async_load_profiles, build_backend
 from .const import (
     CONF_BASE_URL,
     CONF_DEVICE_ID,
     CONF_LISTING_IDS,
     CONF_PROFILE,
+    CONF_WEBHOOK_ID,
     DEFAULT_PROFILE,
     DOMAIN,
     LOGGER,
@@ -39,11 +43,19 @@ from .coordinator import (
 from .entity import account_device_id, listing_device_id, lock_device_id
 from .lifecycle import PinManager
 from .lock_coordinator import LockCoordinator, LockRuntime
+from .services import async_setup_services
 from .stays import StaysClient
 from .storage import LifecycleStore
 from .tuya import LockError, PinProfile
 
 PLATFORMS: list[Platform] = [Platform.CALENDAR, Platform.EVENT, Platform.LOCK, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions once, whatever the number of accounts."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) -> bool:
@@ -98,6 +110,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
     manager = runtime.manager = PinManager(hass, entry)
     entry.async_on_unload(manager.async_stop)
     entry.async_create_background_task(hass, manager.async_start(), f"{DOMAIN} lifecycle start")
+
+    if CONF_WEBHOOK_ID not in entry.data:
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_WEBHOOK_ID: webhook.async_generate_id()}
+        )
+    stays_webhook.async_register(hass, entry)
     return True
 
 

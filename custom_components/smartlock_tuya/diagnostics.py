@@ -9,11 +9,14 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_CLOUD_ACCESS_ID, CONF_CLOUD_ACCESS_SECRET, CONF_LOCAL_KEY
+from .const import CONF_CLOUD_ACCESS_ID, CONF_CLOUD_ACCESS_SECRET, CONF_LOCAL_KEY, CONF_WEBHOOK_ID
 from .coordinator import SmartLockConfigEntry
 from .lock_coordinator import LockRuntime
+from .scheduler import Credential
+from .stays_webhook import webhook_url
 
 TO_REDACT = {
+    CONF_WEBHOOK_ID,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_CLOUD_ACCESS_ID,
@@ -30,6 +33,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Entry settings, the state of polling and the reservations as parsed, redacted."""
     coordinator = entry.runtime_data.coordinator
+    manager = entry.runtime_data.manager
     data = coordinator.data
     return {
         "entry": {
@@ -60,6 +64,27 @@ async def async_get_config_entry_diagnostics(
             subentry_id: _lock(entry.subentries[subentry_id].data, lock)
             for subentry_id, lock in entry.runtime_data.locks.items()
         },
+        "webhook_url": webhook_url(hass, entry.data[CONF_WEBHOOK_ID])
+        if CONF_WEBHOOK_ID in entry.data
+        else None,
+        "credentials": [_credential(c) for c in manager.credentials.values()] if manager else [],
+        "audit": [vars(line) for line in manager.store.data.audit][-50:] if manager else [],
+    }
+
+
+def _credential(credential: Credential) -> dict[str, Any]:
+    """A credential without its PIN or the guest's name."""
+    return {
+        "credential_id": str(credential.key),
+        "state": str(credential.state),
+        "starts": credential.starts.isoformat(),
+        "ends": credential.ends.isoformat(),
+        "lock_pin_id": credential.lock_pin_id,
+        "attempts": credential.attempts,
+        "last_error": credential.last_error,
+        "notified": credential.notified,
+        "checked_in": credential.checked_in,
+        "adhoc": credential.adhoc,
     }
 
 

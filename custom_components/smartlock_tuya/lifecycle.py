@@ -266,6 +266,109 @@ class PinManager:
         await self.store.async_save()
         await self.async_sync()
 
+    # -- what actions ask for ----------------------------------------------------------------
+
+    def for_reservation(self, reservation_id: str) -> list[Credential]:
+        """The live credentials of a reservation, one per lock."""
+        return [
+            credential
+            for credential in self.credentials.values()
+            if credential.key.reservation_id == reservation_id and credential.live
+        ]
+
+    async def async_create_adhoc(
+        self, lock_id: str, name: str, starts: datetime, ends: datetime, pin: str | None
+    ) -> Credential:
+        """A staff PIN (cleaner, maintenance) with its own window, outside any reservation."""
+        key = CredentialKey(f"adhoc-{dt_util.utcnow().strftime('%Y%m%d%H%M%S%f')}", lock_id)
+        lock = self._locks[lock_id]
+        taken = {
+            c.pin
+            for c in self.credentials.values()
+            if c.live and c.key.lock_id == lock_id and c.starts < ends and starts < c.ends
+        }
+        if pin is None:
+            pin = generate(self.pin_length, taken=taken).pin
+        elif pin in taken:
+            raise ValueError("pin_in_use")
+        elif lock.profile and lock.profile.check_pin(pin) is not None:
+            raise ValueError("pin_does_not_fit")
+        async with self._sync_lock:
+            self.credentials[key] = Credential(
+                key=key,
+                listing_id="",
+                ref=self.store.next_ref(lock_id),
+                pin=pin,
+                starts=dt_util.as_utc(starts),
+                ends=dt_util.as_utc(ends),
+                guest_name=name,
+                adhoc=True,
+            )
+            self.store.audit("staff_pin_scheduled", key, name)
+            await self.store.async_save()
+        await self.async_sync()
+        return self.credentials[key]
+
+    async def async_revoke(self, keys: Iterable[CredentialKey]) -> None:
+        """Take PINs off their locks now, and keep them off (a user's decision)."""
+        async with self._sync_lock:
+            for key in keys:
+                credential = self.credentials[key]
+                credential.revoked_by_user = True
+                credential.next_attempt = None
+                if credential.lock_pin_id is not None:
+                    await self._revoke(Action(verb=Verb.REVOKE, key=key))
+                else:
+                    await self._forget(Action(verb=Verb.FORGET, key=key))
+        await self.async_sync()
+
+    async def async_regenerate(self, reservation_id: str) -> None:
+        """A new PIN for a reservation on every lock; the guest is told again."""
+        credentials = self.for_reservation(reservation_id)
+        if not credentials:
+            raise KeyError(reservation_id)
+        first = credentials[0]
+        desired = Desired(
+            key=CredentialKey(f"{reservation_id}-new", first.key.lock_id),
+            listing_id=first.listing_id,
+            starts=first.starts,
+            ends=first.ends,
+        )
+        old_pins = {c.pin for c in credentials}
+        pin = self._pin_for(desired)
+        while pin in old_pins:
+            pin = self._pin_for(desired)
+        async with self._sync_lock:
+            for credential in credentials:
+                if credential.lock_pin_id is not None:
+                    await self._revoke(Action(verb=Verb.REVOKE, key=credential.key))
+                if credential.state is not CredentialState.REVOKED:
+                    continue  # the old PIN is still on the lock: not replaced yet
+                credential.pin = pin
+                credential.state = CredentialState.SCHEDULED
+                credential.lock_pin_id = None
+                credential.notified = False
+                self.store.audit("pin_regenerated", credential.key)
+            await self.store.async_save()
+        await self.async_sync()
+
+    async def async_send_pin(self, reservation_id: str) -> bool:
+        """Send the guest's message again (or for the first time)."""
+        credentials = [c for c in self.for_reservation(reservation_id) if c.on_lock]
+        if not credentials:
+            return False
+        return await self._notify(credentials[0], force=True)
+
+    async def async_retry_failed(self) -> int:
+        """Retry every failed or orphaned credential now; returns how many."""
+        count = 0
+        for credential in self.credentials.values():
+            if credential.state in (CredentialState.FAILED, CredentialState.ORPHANED):
+                credential.next_attempt = None
+                count += 1
+        await self.async_sync()
+        return count
+
     # -- the verbs --------------------------------------------------------------------------
 
     async def _add(self, action: Action) -> None:
