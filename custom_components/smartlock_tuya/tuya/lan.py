@@ -43,6 +43,25 @@ from .profiles import PinProfile
 
 _LOGGER = logging.getLogger(__name__)
 
+
+class _TinytuyaDebugFilter(logging.Filter):
+    """tinytuya's debug lines print local keys, tokens and raw PIN payloads: none pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+def _silence_tinytuya_debug() -> None:
+    """Filter every tinytuya logger (filters do not reach child loggers by themselves)."""
+    names = [name for name in logging.root.manager.loggerDict if name.startswith("tinytuya")]
+    for name in ("tinytuya", *names):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _TinytuyaDebugFilter) for f in logger.filters):
+            logger.addFilter(_TinytuyaDebugFilter())
+
+
+_silence_tinytuya_debug()
+
 VERSIONS: Final = ("3.3", "3.4", "3.5")
 AUTO: Final = "auto"
 DEFAULT_PORT: Final = 6668

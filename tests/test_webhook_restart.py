@@ -1,0 +1,275 @@
+"""The Stays webhook, restarts at every point of the lifecycle, and what reaches the log."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from datetime import timedelta
+import logging
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.smartlock_tuya.scheduler import CredentialKey, CredentialState
+from custom_components.smartlock_tuya.storage import LifecycleStore
+from simulators.stays_server import StaysSimulator
+from simulators.tuya_lock import SimulatedLock
+
+from .conftest import CLIENT_SECRET, LOCAL_KEY, LOCK_SUBENTRY, Clock
+from .test_lifecycle import at, credential, pins_on, settle, travel
+
+MARIA = CredentialKey("R-maria", LOCK_SUBENTRY)
+JOAO = CredentialKey("R-joao", LOCK_SUBENTRY)
+
+
+@pytest.fixture
+async def started(hass: HomeAssistant, init_lock: MockConfigEntry) -> MockConfigEntry:
+    """The integration with its lifecycle through its start-up reconciliation."""
+    await settle(hass)
+    return init_lock
+
+
+async def _post(
+    hass_client: ClientSessionGenerator, entry: MockConfigEntry, body: Any, *, raw: bool = False
+) -> tuple[int, Any]:
+    client = await hass_client()
+    url = f"/api/webhook/{entry.data['webhook_id']}"
+    if raw:
+        response = await client.post(url, data=body)
+    else:
+        response = await client.post(url, json=body)
+    return response.status, await response.json()
+
+
+async def test_webhook_cancellation_acts_at_once(
+    hass: HomeAssistant,
+    started: MockConfigEntry,
+    account: StaysSimulator,
+    lan_lock: SimulatedLock,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A cancellation's webhook is checked with Stays and the PIN leaves the lock at once."""
+    maria = credential(started, MARIA)
+    await account.cancel_reservation("R-maria")
+    status, body = await _post(
+        hass_client,
+        started,
+        {
+            "action": "reservation.canceled",
+            "_dt": "2026-03-10T15:00:00.000Z",
+            "payload": {"_id": "R-maria"},
+        },
+    )
+    await settle(hass)
+    assert (status, body) == (200, {"message": "not found"}) or status == 200
+    assert maria.pin not in pins_on(lan_lock)
+    assert credential(started, MARIA).state is CredentialState.REVOKED
+    manager = started.runtime_data.manager
+    assert manager is not None
+    assert [w.event for w in manager.store.data.webhooks] == ["reservation.canceled"]
+
+
+async def test_webhook_date_change_moves_the_window(
+    hass: HomeAssistant,
+    started: MockConfigEntry,
+    account: StaysSimulator,
+    lan_lock: SimulatedLock,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """An extension's webhook moves the PIN's window without waiting for a poll."""
+    maria = credential(started, MARIA)
+    await account.change_reservation("R-maria", checkOutDate="2026-03-13")
+    status, body = await _post(
+        hass_client, started, {"action": "reservation.modified", "payload": {"_id": "R-maria"}}
+    )
+    await settle(hass)
+    assert (status, body) == (200, {"message": "applied"})
+    assert pins_on(lan_lock)[maria.pin][1] == at(13, 11, 30)
+
+
+async def test_two_webhooks_at_once(
+    hass: HomeAssistant,
+    started: MockConfigEntry,
+    account: StaysSimulator,
+    lan_lock: SimulatedLock,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """The same news twice, at the same moment, makes one PIN."""
+    await account.add_reservation(
+        listing_id="L-beach",
+        check_in=at(10, 0).date(),
+        check_out=at(11, 0).date(),
+        reservation_id="R-new",
+        guest_name="Lia Prado",
+    )
+    body = {"action": "reservation.created", "payload": {"_id": "R-new"}}
+    results = await asyncio.gather(
+        _post(hass_client, started, body), _post(hass_client, started, body)
+    )
+    await settle(hass)
+    assert [status for status, _ in results] == [200, 200]
+    new = credential(started, CredentialKey("R-new", LOCK_SUBENTRY))
+    assert list(pins_on(lan_lock)).count(new.pin) == 1
+    assert len(lan_lock.pins) == 2  # Maria's and Lia's
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"action": "reservation.modified"}',
+        b'{"action": 5, "payload": {}}',
+        b'{"action": "reservation.modified", "payload": {"_id": ".."}}',
+    ],
+)
+async def test_junk_gets_400(
+    hass: HomeAssistant,
+    started: MockConfigEntry,
+    lan_lock: SimulatedLock,
+    hass_client: ClientSessionGenerator,
+    body: bytes,
+) -> None:
+    """Anything that is not a Stays notification is refused and changes nothing."""
+    before = dict(lan_lock.pins)
+    status, _ = await _post(hass_client, started, body, raw=True)
+    assert status == 400
+    assert lan_lock.pins == before
+
+
+async def test_webhook_for_unknown_reservation(
+    hass: HomeAssistant,
+    started: MockConfigEntry,
+    lan_lock: SimulatedLock,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A reservation Stays does not know is recorded and ignored."""
+    before = dict(lan_lock.pins)
+    status, body = await _post(
+        hass_client, started, {"action": "reservation.modified", "payload": {"_id": "R-ghost"}}
+    )
+    assert (status, body) == (200, {"message": "not found"})
+    assert lan_lock.pins == before
+
+
+async def test_other_webhooks(
+    hass: HomeAssistant,
+    started: MockConfigEntry,
+    account: StaysSimulator,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Listing news refresh the listings; calendar or rate news are recorded and ignored."""
+    account.add_listing(name="Chalé", listing_id="L-chale")
+    status, body = await _post(
+        hass_client, started, {"action": "listing.created", "payload": {"_id": "L-chale"}}
+    )
+    await settle(hass)
+    assert (status, body) == (200, {"message": "listings refreshed"})
+    assert "L-chale" in started.runtime_data.coordinator.data.listings
+    status, body = await _post(hass_client, started, {"action": "calendar.rates", "payload": {}})
+    assert (status, body) == (200, {"message": "ignored"})
+
+
+async def _restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Stop and start the integration, as a Home Assistant restart does."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await settle(hass)
+
+
+async def test_restart_before_push(
+    hass: HomeAssistant, started: MockConfigEntry, lan_lock: SimulatedLock, clock: Clock
+) -> None:
+    """Restarted while João waits for his push time: pushed once, on time."""
+    await _restart(hass, started)
+    joao = credential(started, JOAO)
+    assert joao.state is CredentialState.SCHEDULED
+    await travel(hass, clock, at(13, 14, 1))
+    assert list(pins_on(lan_lock)).count(credential(started, JOAO).pin) == 1
+    assert credential(started, JOAO).pin == joao.pin  # the stored PIN, not a new one
+
+
+async def test_restart_after_push_before_save(
+    hass: HomeAssistant, started: MockConfigEntry, lan_lock: SimulatedLock, clock: Clock
+) -> None:
+    """The lock took the PIN but Home Assistant died before saving: no second PIN after."""
+    await travel(hass, clock, at(13, 13, 59))
+    with patch.object(LifecycleStore, "async_save", _lost_write):
+        await travel(hass, clock, at(13, 14, 1))  # pushed, but the save is lost
+    joao_pin = credential(started, JOAO).pin
+    assert joao_pin in pins_on(lan_lock)
+    await _restart(hass, started)
+    assert credential(started, JOAO).state is CredentialState.ACTIVE
+    assert list(pins_on(lan_lock)).count(joao_pin) == 1
+    assert len(lan_lock.pins) == 1
+
+
+async def test_restart_during_revoke(
+    hass: HomeAssistant, started: MockConfigEntry, lan_lock: SimulatedLock, clock: Clock
+) -> None:
+    """The lock dropped the PIN but the save was lost: after restart none is left behind."""
+    await travel(hass, clock, at(12, 11, 29))
+    with patch.object(LifecycleStore, "async_save", _lost_write):
+        await travel(hass, clock, at(12, 11, 31))  # revoked on the lock, save lost
+    assert pins_on(lan_lock) == {}
+    await _restart(hass, started)
+    assert credential(started, MARIA).state is CredentialState.REVOKED
+    assert pins_on(lan_lock) == {}
+
+
+async def test_restart_with_overdue_revocation(
+    hass: HomeAssistant, started: MockConfigEntry, lan_lock: SimulatedLock, clock: Clock
+) -> None:
+    """Home Assistant was off through Maria's check-out: her PIN goes first thing at start."""
+    assert await hass.config_entries.async_unload(started.entry_id)
+    await hass.async_block_till_done()
+    clock.tick(timedelta(days=2, hours=1))  # 12 March, 13:00: past her window
+    assert await hass.config_entries.async_setup(started.entry_id)
+    await settle(hass)
+    assert pins_on(lan_lock) == {}
+    assert credential(started, MARIA).state is CredentialState.REVOKED
+
+
+async def _lost_write(self: LifecycleStore) -> None:
+    """A save that never reaches the disk (the process died)."""
+
+
+async def test_log_holds_no_secret(
+    hass: HomeAssistant,
+    account: StaysSimulator,
+    lock_entry: MockConfigEntry,
+    lan_lock: SimulatedLock,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every log line of a full run, at debug level, is free of PINs, keys and secrets."""
+    caplog.set_level(logging.DEBUG)
+    lock_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(lock_entry.entry_id)
+    await settle(hass)
+    await travel(hass, clock, at(13, 14, 1))  # Maria revoked, João pushed
+    await lan_lock.set_offline("refuse")
+    await travel(hass, clock, at(15, 12), step=timedelta(minutes=30))  # failures logged
+    manager = lock_entry.runtime_data.manager
+    assert manager is not None
+    pins = {c.pin for c in manager.credentials.values()}
+    assert len(pins) == 2
+    secrets = {
+        LOCAL_KEY,
+        CLIENT_SECRET,
+        base64.b64encode(f"test-client:{CLIENT_SECRET}".encode()).decode(),
+    }
+    # The test harness's own storage mock prints what it writes; Home Assistant's Store does not.
+    text = "\n".join(
+        record.getMessage()
+        for record in caplog.records
+        if not record.name.startswith("pytest_homeassistant_custom_component")
+    )
+    assert "Front door" in text  # the run did log
+    for secret in pins | secrets:
+        assert secret not in text
