@@ -166,6 +166,7 @@ async def account(stays: StaysSimulator) -> StaysSimulator:
         check_in=date(2026, 3, 9),
         check_out=date(2026, 3, 12),
         guest_name="Maria Silva",
+        email="maria@example.com",
         reservation_id="R-maria",
         short_id="EV23J",
         check_in_time="15:00",
