@@ -217,6 +217,10 @@ def _step(
         if have.on_lock:
             return Verb.REVOKE if due else None
         return Verb.EXPIRE
+    if (
+        have.state is CredentialState.ORPHANED
+    ):  # a revoke under way is finished, whatever Stays says
+        return Verb.REVOKE if due else None
     if want is None and not have.adhoc:
         if not complete:
             return None  # fail closed: a partial read proves nothing
@@ -226,9 +230,9 @@ def _step(
             return Verb.REVOKE if due else None
         return Verb.FORGET
     if want is not None and (want.starts, want.ends) != (have.starts, have.ends):
-        return Verb.MOVE if have.state is CredentialState.ACTIVE else Verb.RETIME
-    if have.state is CredentialState.ORPHANED:
-        return Verb.REVOKE if due else None
+        if have.state is not CredentialState.ACTIVE:
+            return Verb.RETIME
+        return Verb.MOVE if due else None
     pushable = have.state in (CredentialState.SCHEDULED, CredentialState.FAILED)
     if pushable and now >= push_time(have.starts) and due:
         return Verb.PUSH

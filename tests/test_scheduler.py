@@ -1,0 +1,195 @@
+"""The scheduler's decisions, as a pure function: no Home Assistant, no locks, no clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from custom_components.smartlock_tuya.scheduler import (
+    PUSH_AHEAD,
+    SLOW_BACKOFF,
+    Action,
+    Credential,
+    CredentialKey,
+    CredentialState as S,
+    Desired,
+    Stay,
+    Verb,
+    desired_credentials,
+    plan,
+    retry_delay,
+    wake_time,
+)
+
+T0 = datetime(2026, 3, 10, 15, tzinfo=UTC)
+KEY = CredentialKey("R-1", "lock-a")
+H = timedelta(hours=1)
+
+
+def want(
+    starts: datetime = T0 + 48 * H, ends: datetime = T0 + 96 * H, key: CredentialKey = KEY
+) -> Desired:
+    return Desired(key=key, listing_id="L", starts=starts, ends=ends)
+
+
+def have(state: S = S.SCHEDULED, **changes: object) -> Credential:
+    values: dict[str, object] = {
+        "key": KEY,
+        "listing_id": "L",
+        "ref": 1,
+        "pin": "482913",
+        "starts": T0 + 48 * H,
+        "ends": T0 + 96 * H,
+        "state": state,
+    } | changes
+    return Credential(**values)  # type: ignore[arg-type]
+
+
+def verbs(actions: list[Action]) -> list[tuple[Verb, str]]:
+    return [(action.verb, action.key.reservation_id) for action in actions]
+
+
+def test_desired_one_per_stay_and_lock() -> None:
+    """A stay on a listing with two locks wants two credentials with the buffered window."""
+    stay = Stay(reservation_id="R-1", listing_id="L", check_in=T0, check_out=T0 + 72 * H)
+    desired = desired_credentials(
+        [stay, Stay(reservation_id="R-2", listing_id="unmapped", check_in=T0, check_out=T0 + H)],
+        {"L": ["lock-a", "gate"]},
+        lead=timedelta(minutes=60),
+        grace=timedelta(minutes=30),
+    )
+    assert sorted(desired) == [CredentialKey("R-1", "gate"), CredentialKey("R-1", "lock-a")]
+    assert desired[KEY].starts == T0 - H
+    assert desired[KEY].ends == T0 + 72 * H + timedelta(minutes=30)
+
+
+def test_new_stay_is_added_and_pushed_a_day_ahead() -> None:
+    """Added at once; pushed once within a day of its window."""
+    assert verbs(plan({KEY: want()}, {}, T0, complete=True)) == [(Verb.ADD, "R-1")]
+    assert plan({KEY: want()}, {KEY: have()}, T0, complete=True) == []
+    due = T0 + 48 * H - PUSH_AHEAD
+    assert verbs(plan({KEY: want()}, {KEY: have()}, due, complete=True)) == [(Verb.PUSH, "R-1")]
+
+
+def test_past_stays_are_not_added() -> None:
+    """A stay whose window is over needs no PIN."""
+    assert plan({KEY: want(T0 - 10 * H, T0 - H)}, {}, T0, complete=True) == []
+
+
+def test_active_is_revoked_at_window_end_even_without_stays() -> None:
+    """The window closes on time whatever Stays says, complete or not."""
+    active = {KEY: have(S.ACTIVE, lock_pin_id="3")}
+    end = T0 + 96 * H
+    assert plan({}, active, end - timedelta(seconds=1), complete=False) == []
+    assert verbs(plan({}, active, end, complete=False)) == [(Verb.REVOKE, "R-1")]
+
+
+def test_partial_read_never_revokes() -> None:
+    """A credential missing from an incomplete read is left alone."""
+    assert plan({}, {KEY: have(S.ACTIVE, lock_pin_id="3")}, T0, complete=False) == []
+
+
+def test_missing_from_complete_read_is_rechecked_first() -> None:
+    """Re-check by id, once per reservation; revoke (or forget) only when confirmed gone."""
+    other = CredentialKey("R-1", "gate")
+    stored = {KEY: have(S.ACTIVE, lock_pin_id="3"), other: have(key=other)}
+    assert verbs(plan({}, stored, T0, complete=True)) == [(Verb.RECHECK, "R-1")]
+    gone = plan({}, stored, T0, complete=True, gone=frozenset({"R-1"}))
+    assert sorted((a.verb, a.key.lock_id) for a in gone) == [
+        (Verb.FORGET, "gate"),
+        (Verb.REVOKE, "lock-a"),
+    ]
+
+
+def test_window_change() -> None:
+    """On the lock: move it; not yet on the lock: just store the new window."""
+    longer = want(ends=T0 + 120 * H)
+    assert verbs(
+        plan({KEY: longer}, {KEY: have(S.ACTIVE, lock_pin_id="3")}, T0, complete=True)
+    ) == [(Verb.MOVE, "R-1")]
+    assert verbs(plan({KEY: longer}, {KEY: have()}, T0, complete=True)) == [(Verb.RETIME, "R-1")]
+    waiting = {KEY: have(S.ACTIVE, lock_pin_id="3", next_attempt=T0 + H)}
+    assert plan({KEY: longer}, waiting, T0, complete=True) == []  # a failed move waits its turn
+
+
+def test_retries_wait_for_their_time() -> None:
+    """A failed push is retried only when its next attempt is due."""
+    due = T0 + 48 * H
+    failed = have(S.FAILED, attempts=3, next_attempt=due + timedelta(minutes=15))
+    assert plan({KEY: want()}, {KEY: failed}, due, complete=True) == []
+    later = due + timedelta(minutes=15)
+    assert verbs(plan({KEY: want()}, {KEY: failed}, later, complete=True)) == [(Verb.PUSH, "R-1")]
+    orphan = have(S.ORPHANED, lock_pin_id="3", next_attempt=later)
+    assert plan({}, {KEY: orphan}, due, complete=False) == []
+    assert verbs(plan({}, {KEY: orphan}, later, complete=False)) == [(Verb.REVOKE, "R-1")]
+
+
+def test_unpushed_credential_expires() -> None:
+    """A window that passed before the PIN ever reached the lock is closed without a lock call."""
+    assert verbs(plan({}, {KEY: have()}, T0 + 96 * H, complete=True)) == [(Verb.EXPIRE, "R-1")]
+
+
+def test_reactivated_stay_comes_back_unless_a_user_revoked_it() -> None:
+    """Stays taking a reservation back restores its credential; a user's revoke stands."""
+    revoked = have(S.REVOKED)
+    assert verbs(plan({KEY: want()}, {KEY: revoked}, T0, complete=True)) == [(Verb.RETIME, "R-1")]
+    by_user = have(S.REVOKED, revoked_by_user=True)
+    assert plan({KEY: want()}, {KEY: by_user}, T0, complete=True) == []
+
+
+def test_staff_pins_live_by_their_window_alone() -> None:
+    """Ad-hoc PINs are not reservations: Stays' silence about them means nothing."""
+    staff = have(S.ACTIVE, lock_pin_id="9", adhoc=True)
+    assert plan({}, {KEY: staff}, T0, complete=True) == []
+    assert verbs(plan({}, {KEY: staff}, T0 + 96 * H, complete=True)) == [(Verb.REVOKE, "R-1")]
+
+
+def test_revocations_come_first() -> None:
+    """At start-up, doors to close before doors to open."""
+    closing = CredentialKey("A-closing", "lock-a")
+    opening = CredentialKey("Z-opening", "lock-a")
+    stored = {closing: have(S.ACTIVE, key=closing, lock_pin_id="1", ends=T0 - H)}
+    desired = {opening: want(T0, T0 + H, key=opening)}
+    assert [a.verb for a in plan(desired, stored, T0, complete=True)] == [Verb.REVOKE, Verb.ADD]
+
+
+def test_plan_is_idempotent() -> None:
+    """Asking twice gives the same answer: nothing is done twice by asking again."""
+    stored = {KEY: have(S.ACTIVE, lock_pin_id="3")}
+    first = plan({KEY: want()}, stored, T0, complete=True)
+    assert first == plan({KEY: want()}, stored, T0, complete=True) == []
+
+
+@pytest.mark.parametrize(
+    ("credential", "expected"),
+    [
+        (have(), T0 + 48 * H - PUSH_AHEAD),
+        (have(S.ACTIVE, lock_pin_id="3"), T0 + 96 * H),
+        (have(S.ORPHANED, lock_pin_id="3", next_attempt=T0 + H), T0 + H),
+        (have(S.FAILED, next_attempt=T0 + 200 * H), T0 + 96 * H),
+        (have(S.REVOKED), None),
+    ],
+)
+def test_wake_time(credential: Credential, expected: datetime | None) -> None:
+    """A timer only where a transition is pending: none for revoked credentials."""
+    assert wake_time(credential, T0) == expected
+
+
+def test_retry_delay() -> None:
+    """Three quick retries, exponential, then the slow pace."""
+    assert [retry_delay(n) for n in (1, 2, 3, 4, 10)] == [
+        timedelta(seconds=30),
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+        SLOW_BACKOFF,
+        SLOW_BACKOFF,
+    ]
+
+
+def test_key_round_trip() -> None:
+    """Keys survive storage; junk is refused."""
+    assert CredentialKey.parse(str(KEY)) == KEY
+    assert CredentialKey.parse("a|b|lock") == CredentialKey("a|b", "lock")
+    with pytest.raises(ValueError, match="key"):
+        CredentialKey.parse("no-separator")
