@@ -166,6 +166,7 @@ def test_plan_is_idempotent() -> None:
     [
         (have(), T0 + 48 * H - PUSH_AHEAD),
         (have(S.ACTIVE, lock_pin_id="3"), T0 + 96 * H),
+        (have(S.ACTIVE, lock_pin_id="3", next_attempt=T0 + H), T0 + H),
         (have(S.ORPHANED, lock_pin_id="3", next_attempt=T0 + H), T0 + H),
         (have(S.FAILED, next_attempt=T0 + 200 * H), T0 + 96 * H),
         (have(S.REVOKED), None),

@@ -245,8 +245,8 @@ def wake_time(credential: Credential, now: datetime) -> datetime | None:
         return None
     if credential.on_lock and credential.state is CredentialState.ORPHANED:
         return credential.next_attempt or now
-    if credential.state is CredentialState.ACTIVE:
-        return credential.ends
+    if credential.state is CredentialState.ACTIVE:  # its end, or a failed move's next try
+        return min(credential.ends, credential.next_attempt or credential.ends)
     # Scheduled or failed: the push time or the next attempt, and at the latest the window end.
     moment = max(push_time(credential.starts), credential.next_attempt or now)
     return min(moment, credential.ends)
