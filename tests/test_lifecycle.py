@@ -97,6 +97,7 @@ async def test_whole_stays(
     assert maria.state is CredentialState.ACTIVE
     assert pins_on(lan_lock) == {maria.pin: (at(9, 14), at(12, 11, 30))}
     assert len(maria.pin) == 6
+    assert hass.states.get("sensor.stays_127_0_0_1_active_pins").state == "1"
 
     # João is booked for Saturday: nothing on the lock until a day before his window.
     joao = credential(started, JOAO)
@@ -224,6 +225,7 @@ async def test_lock_offline_at_push_then_back(
     }
     assert [event.data["operation"] for event in failed] == ["create"]
     assert issue_id in hass.data["persistent_notification"]
+    assert hass.states.get("sensor.stays_127_0_0_1_pin_problems").state == "1"
 
     await lan_lock.set_offline(None)
     # The slow retry (every 15 minutes) finds the lock back.
@@ -232,6 +234,7 @@ async def test_lock_offline_at_push_then_back(
     assert credential(started, JOAO).state is CredentialState.ACTIVE
     assert issue_registry.async_get_issue("smartlock_tuya", issue_id) is None
     assert issue_id not in hass.data["persistent_notification"]
+    assert hass.states.get("sensor.stays_127_0_0_1_pin_problems").state == "0"
 
 
 async def test_lock_offline_at_revoke_for_hours(

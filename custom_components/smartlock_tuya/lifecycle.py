@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.components import persistent_notification
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
@@ -67,6 +68,11 @@ if TYPE_CHECKING:
 
 #: Plans are re-run after acting until nothing is left to do; this bounds a pathological loop.
 MAX_ROUNDS: Final = 6
+
+
+def credentials_signal(entry_id: str) -> str:
+    """Dispatched after every sync, for entities that count credentials."""
+    return f"{DOMAIN}_{entry_id}_credentials"
 
 
 def stay_of(reservation: Reservation, start: datetime, end: datetime) -> Stay:
@@ -205,6 +211,7 @@ class PinManager:
                     break
                 await self._act(actions)
             self._arm_timers()
+        async_dispatcher_send(self.hass, credentials_signal(self.entry.entry_id))
 
     async def _act(self, actions: list[Action]) -> None:
         """Rechecks and bookkeeping first; then each lock's operations, locks in parallel."""

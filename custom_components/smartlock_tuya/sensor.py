@@ -14,12 +14,15 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import SmartLockConfigEntry, StaysCoordinator, StaysData
 from .entity import SmartLockEntity, StaysEntity, lock_device
+from .lifecycle import credentials_signal
 from .lock_coordinator import LockCoordinator, LockRuntime
+from .scheduler import CredentialState
 from .timing import stay_period
 
 PARALLEL_UPDATES = 0
@@ -54,6 +57,30 @@ ACCOUNT_SENSORS: tuple[AccountSensorDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class CredentialSensorDescription(SensorEntityDescription):
+    """A count over the account's credentials."""
+
+    states: frozenset[CredentialState]
+
+
+CREDENTIAL_SENSORS: tuple[CredentialSensorDescription, ...] = (
+    CredentialSensorDescription(
+        key="active_pins",
+        translation_key="active_pins",
+        state_class=SensorStateClass.MEASUREMENT,
+        states=frozenset({CredentialState.ACTIVE}),
+    ),
+    CredentialSensorDescription(
+        key="pin_problems",
+        translation_key="pin_problems",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        states=frozenset({CredentialState.FAILED, CredentialState.ORPHANED}),
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: SmartLockConfigEntry,
@@ -62,6 +89,9 @@ async def async_setup_entry(
     """Add the account's sensors, and each lock's battery and next check-in."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities(AccountSensor(coordinator, description) for description in ACCOUNT_SENSORS)
+    async_add_entities(
+        CredentialCountSensor(coordinator, description) for description in CREDENTIAL_SENSORS
+    )
     for subentry_id, lock in entry.runtime_data.locks.items():
         async_add_entities(
             [BatterySensor(lock), NextCheckInSensor(coordinator, lock)],
@@ -138,3 +168,44 @@ class NextCheckInSensor(SmartLockEntity[StaysCoordinator], SensorEntity):
             if reservation.listing_id in self._listing_ids and reservation.expects_guest
         )
         return min((arrival for arrival in arrivals if arrival > now), default=None)
+
+
+class CredentialCountSensor(StaysEntity, SensorEntity):
+    """How many of the account's PINs are in the given states (updated after every sync)."""
+
+    entity_description: CredentialSensorDescription
+
+    def __init__(
+        self, coordinator: StaysCoordinator, description: CredentialSensorDescription
+    ) -> None:
+        """Attach the description to the account's device."""
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the lifecycle's syncs, not only Stays' polls."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                credentials_signal(self.coordinator.config_entry.entry_id),
+                self.async_write_ha_state,
+            )
+        )
+
+    @property
+    def available(self) -> bool:
+        """Counted from what is stored: known even while Stays is down."""
+        return True
+
+    @property
+    def native_value(self) -> int:
+        """The number of credentials in the description's states."""
+        manager = self.coordinator.config_entry.runtime_data.manager
+        if manager is None:
+            return 0
+        return sum(
+            1
+            for credential in manager.credentials.values()
+            if credential.state in self.entity_description.states
+        )

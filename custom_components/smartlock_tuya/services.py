@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import Platform
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -127,7 +127,7 @@ def _lock_target(hass: HomeAssistant, entity_id: str) -> tuple[PinManager, str]:
     if (
         registered is not None
         and registered.platform == DOMAIN
-        and registered.domain == LOCK_DOMAIN
+        and registered.domain == Platform.LOCK
         and registered.unique_id.startswith(_LOCK_UNIQUE_ID_PREFIX)
     ):
         device_id = registered.unique_id.removeprefix(_LOCK_UNIQUE_ID_PREFIX)
@@ -308,7 +308,9 @@ async def _async_revoke_pin(call: ServiceCall) -> None:
         await manager.async_revoke(key for key in keys if key.lock_id in locks)
     for manager, keys in targets:
         # A lock that did not answer (or is not set up) may still hold the PIN.
-        kept = [key for key in keys if manager.credentials[key].state is not CredentialState.REVOKED]
+        kept = [
+            key for key in keys if manager.credentials[key].state is not CredentialState.REVOKED
+        ]
         if kept:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -364,9 +366,7 @@ async def _async_list_credentials(call: ServiceCall) -> ServiceResponse:
         "credentials": [
             _describe(manager, credential, reveal=reveal)
             for manager in managers
-            for credential in sorted(
-                manager.credentials.values(), key=lambda c: (c.starts, c.key)
-            )
+            for credential in sorted(manager.credentials.values(), key=lambda c: (c.starts, c.key))
             if reservation_id is None or credential.key.reservation_id == reservation_id
         ]
     }
