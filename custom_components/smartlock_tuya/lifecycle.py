@@ -349,8 +349,8 @@ class PinManager:
             for credential in credentials:
                 if credential.lock_pin_id is not None:
                     await self._revoke(Action(verb=Verb.REVOKE, key=credential.key))
-                if credential.state is not CredentialState.REVOKED:
-                    continue  # the old PIN is still on the lock: not replaced yet
+                    if credential.state is not CredentialState.REVOKED:
+                        continue  # the old PIN is still on the lock: not replaced yet
                 credential.pin = pin
                 credential.state = CredentialState.SCHEDULED
                 credential.lock_pin_id = None

@@ -217,10 +217,11 @@ def _step(
         if have.on_lock:
             return Verb.REVOKE if due else None
         return Verb.EXPIRE
-    if (
-        have.state is CredentialState.ORPHANED
-    ):  # a revoke under way is finished, whatever Stays says
+    # A revoke under way is finished whatever Stays says; so is one a user asked for.
+    if have.state is CredentialState.ORPHANED or (have.revoked_by_user and have.on_lock):
         return Verb.REVOKE if due else None
+    if have.revoked_by_user:
+        return Verb.FORGET
     if want is None and not have.adhoc:
         if not complete:
             return None  # fail closed: a partial read proves nothing
