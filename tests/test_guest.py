@@ -119,3 +119,15 @@ async def test_first_unlock_is_a_check_in(
     await asyncio.sleep(3)
     await settle(hass)
     assert len(checked_in) == 1
+
+
+async def test_phone_pins(
+    hass: HomeAssistant,
+    account: StaysSimulator,
+    lock_entry: MockConfigEntry,
+    lan_lock: SimulatedLock,
+) -> None:
+    """`phone` PINs are the guest's last digits, read from the single-reservation call."""
+    entry = await _start(hass, lock_entry, {"pin_source": "phone"})
+    assert credential(entry, MARIA).pin == "998888"  # +55 11 99999-8888
+    assert "998888" in {pin.pin for pin in lan_lock.pins.values()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
@@ -381,6 +382,8 @@ class PinManager:
     async def _add(self, action: Action) -> None:
         desired = action.desired
         assert desired is not None  # noqa: S101 - plan() gives ADD a desired credential
+        if self.pin_source is PinSource.PHONE and desired.phone is None:
+            desired = replace(desired, phone=await self._phone(desired.key.reservation_id))
         pin = self._pin_for(desired)
         credential = Credential(
             key=desired.key,
@@ -639,6 +642,11 @@ class PinManager:
             self.store.audit("guest_notified", credential.key)
             await self.store.async_save()
         return sent
+
+    async def _phone(self, reservation_id: str) -> str | None:
+        """The guest's phone, which only the single-reservation call carries."""
+        contacts, _ = await self._contacts(reservation_id)
+        return next((c for c in contacts if "@" not in c), None)
 
     async def _contacts(self, reservation_id: str) -> tuple[list[str], dict[str, str]]:
         """The guest's e-mail and phone: only the single-reservation call carries them."""
