@@ -244,6 +244,8 @@ async def test_options_saved_and_applied(
         if key.description
     }
     assert schema_defaults[CONF_LEAD_TIME] == 60
+    webhook_id = init_integration.data["webhook_id"]
+    assert result["description_placeholders"]["webhook_url"].endswith(f"/api/webhook/{webhook_id}")
     assert "{{ pin }}" in schema_defaults[CONF_MESSAGE_TEMPLATE]
 
     result = await hass.config_entries.options.async_configure(

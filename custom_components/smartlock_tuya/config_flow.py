@@ -42,6 +42,7 @@ from .const import (
     CONF_PIN_SOURCE,
     CONF_POLL_INTERVAL,
     CONF_TIME_ZONE,
+    CONF_WEBHOOK_ID,
     DEFAULT_CHECK_IN,
     DEFAULT_CHECK_OUT,
     DEFAULT_GRACE,
@@ -73,6 +74,7 @@ from .stays import (
     account_host,
 )
 from .stays.models import parse_time
+from .stays_webhook import webhook_url
 
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -229,10 +231,14 @@ class SmartLockOptionsFlow(OptionsFlow):
                 # The entry reloads itself when it sees its options change.
                 return self.async_create_entry(data=_normalised(user_input))
         current = user_input or {**self._defaults(), **self.config_entry.options}
+        webhook_id = self.config_entry.data.get(CONF_WEBHOOK_ID)
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(self._schema(), current),
             errors=errors,
+            description_placeholders={
+                "webhook_url": webhook_url(self.hass, webhook_id) if webhook_id else "-"
+            },
         )
 
     def _defaults(self) -> dict[str, Any]:
