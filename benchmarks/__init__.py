@@ -1,0 +1,1 @@
+"""Performance benchmarks of SmartLock Tuya, run with `scripts/bench [name ...]`."""
