@@ -96,6 +96,20 @@ async def test_user_errors_then_recovers(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
+@pytest.mark.parametrize(
+    "changes", [{CONF_CLIENT_ID: "id:with:colons"}, {CONF_CLIENT_SECRET: "sênha✓"}]
+)
+async def test_user_credentials_http_basic_cannot_carry(
+    hass: HomeAssistant, account: StaysSimulator, changes: dict[str, str]
+) -> None:
+    """An id with ':' or a secret outside Latin-1 cannot be right: said so before sending."""
+    flow_id = await _start(hass)
+    before = len(account.requests)
+    result = await hass.config_entries.flow.async_configure(flow_id, _account(account, **changes))
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert len(account.requests) == before
+
+
 async def test_user_wrong_secret(hass: HomeAssistant, account: StaysSimulator) -> None:
     """A wrong secret is refused by the real auth check, not only by an injected fault."""
     flow_id = await _start(hass)

@@ -99,6 +99,8 @@ async def _test_account(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[st
         )
     except ValueError:
         return {CONF_BASE_URL: "invalid_url"}
+    except StaysAuthError:
+        return {"base": "invalid_auth"}
     try:
         await client.listings()
     except StaysAuthError:

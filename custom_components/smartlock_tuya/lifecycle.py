@@ -407,7 +407,7 @@ class PinManager:
         for credential in self.credentials.values():
             if credential.key.reservation_id == desired.key.reservation_id and credential.live:
                 return credential.pin
-        lock_ids = set(self._locks_by_listing().get(desired.listing_id, ()))
+        lock_ids = {desired.key.lock_id, *self._locks_by_listing().get(desired.listing_id, ())}
         taken = {
             credential.pin
             for credential in self.credentials.values()

@@ -85,7 +85,12 @@ class StaysClient:
         """Bind the client to a session it does not own and will not close."""
         self._session = session
         self._root = api_root(base_url)
-        self._auth = aiohttp.BasicAuth(client_id, client_secret)
+        try:
+            # HTTP Basic carries Latin-1 only, and no ':' in the id: refuse such credentials now.
+            f"{client_id}:{client_secret}".encode("latin-1")
+            self._auth = aiohttp.BasicAuth(client_id, client_secret)
+        except (UnicodeEncodeError, ValueError) as err:
+            raise StaysAuthError("these credentials cannot be sent with HTTP Basic") from err
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._attempts = max(1, attempts)
         self._backoff = backoff
