@@ -1,0 +1,194 @@
+"""The demo's simulated locks and its short-notice reservations, all in the demo's event loop.
+
+Three LAN locks on loopback, one per Tuya protocol version, and two reservations placed
+relative to the moment the demo starts so that a PIN is written and another removed while the
+user watches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from simulators.stays_server import StaysSimulator
+from simulators.tuya_lock import SimulatedLock, load_profiles
+
+TIME_ZONE = ZoneInfo("America/Sao_Paulo")  # Home Assistant's zone in the demo configuration
+LEAD_TIME_MINUTES = 60
+#: The short stay's check-out, and with `grace_minutes` 0 its PIN's removal, this long after start.
+LEAVES_IN_MINUTES = 5
+#: The next-day arrival's PIN is written this long after start (24 h before its window opens).
+PUSHED_IN_MINUTES = 3
+
+
+@dataclass(frozen=True)
+class LockSpec:
+    """One simulated lock and what it opens (listings by name, as in the sample account)."""
+
+    name: str
+    device_id: str
+    local_key: str
+    version: str
+    profile: str
+    listings: tuple[str, ...]
+
+
+LOCKS: tuple[LockSpec, ...] = (
+    LockSpec(
+        name="Portão do prédio",
+        device_id="bfdemo0000000gate33",
+        local_key="gate-demo-key-33",
+        version="3.3",
+        profile="unlock_method",
+        listings=("Apartamento Beira-Mar Jurerê", "Studio Copacabana Posto 5"),
+    ),
+    LockSpec(
+        name="Porta Jurerê",
+        device_id="bfdemo00000jurere34",
+        local_key="jure-demo-key-34",
+        version="3.4",
+        profile="unlock_method",
+        listings=("Apartamento Beira-Mar Jurerê",),
+    ),
+    LockSpec(
+        name="Porta Lagoa",
+        device_id="bfdemo000000lagoa35",
+        local_key="lago-demo-key-35",
+        version="3.5",
+        profile="zigbee_dp24",
+        listings=("Casa na Lagoa da Conceição",),
+    ),
+)
+
+
+@dataclass
+class RunningLock:
+    """A started simulated lock and its subentry form data."""
+
+    spec: LockSpec
+    lock: SimulatedLock
+    form: dict[str, Any]
+    seen: dict[int, str] = field(default_factory=dict)
+
+
+def listing_ids(stays: StaysSimulator) -> dict[str, str]:
+    """The simulator's listings, name to Stays id."""
+    # The simulator keeps its listings privately; the demo only reads names and ids.
+    return {listing["internalName"]: listing_id for listing_id, listing in stays._listings.items()}  # noqa: SLF001
+
+
+async def start_locks(stays: StaysSimulator, host: str, first_port: int) -> list[RunningLock]:
+    """Start every lock on its own loopback port (stopping those started if one fails)."""
+    profiles = load_profiles()
+    ids = listing_ids(stays)
+    running: list[RunningLock] = []
+    try:
+        for offset, spec in enumerate(LOCKS):
+            lock = SimulatedLock(
+                device_id=spec.device_id,
+                local_key=spec.local_key,
+                version=spec.version,
+                profile=profiles[spec.profile],
+            )
+            await lock.start(host, first_port + offset)
+            form = {
+                "name": spec.name,
+                "device_id": spec.device_id,
+                "backend": "lan",
+                "host": f"{host}:{lock.port}",
+                "local_key": spec.local_key,
+                "protocol_version": spec.version,
+                "profile": spec.profile,
+                "listing_ids": [ids[name] for name in spec.listings],
+                "cloud_offline_passwords": False,
+            }
+            running.append(RunningLock(spec, lock, form))
+    except BaseException:
+        await stop_locks(running)
+        raise
+    return running
+
+
+async def stop_locks(locks: list[RunningLock]) -> None:
+    """Stop every simulated lock; safe to call twice."""
+    for running in locks:
+        await running.lock.stop()
+
+
+@dataclass(frozen=True)
+class ShortNotice:
+    """The reservations placed relative to now, and when their PINs move."""
+
+    leaves: datetime
+    pushed: datetime
+    arrives: datetime
+
+
+async def add_short_notice_reservations(stays: StaysSimulator, now: datetime) -> ShortNotice:
+    """A stay ending in a few minutes, and an arrival whose PIN is written in a few minutes.
+
+    With `grace_minutes` 0 the first stay's PIN is removed at its check-out. The second stay's
+    window opens at check-in - lead time, and PINs are written 24 h before that.
+    """
+    ids = listing_ids(stays)
+    local = now.astimezone(TIME_ZONE).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    leaves = local + timedelta(minutes=LEAVES_IN_MINUTES)
+    await stays.add_reservation(
+        listing_id=ids["Casa na Lagoa da Conceição"],
+        check_in=leaves.date() - timedelta(days=1),
+        check_out=leaves.date(),
+        check_out_time=leaves.strftime("%H:%M"),
+        guest_name="Helena Martins",
+        phone="+5548991230000",
+    )
+    arrives = local + timedelta(days=1, minutes=LEAD_TIME_MINUTES + PUSHED_IN_MINUTES)
+    await stays.add_reservation(
+        listing_id=ids["Studio Copacabana Posto 5"],
+        check_in=arrives.date(),
+        check_out=arrives.date() + timedelta(days=2),
+        check_in_time=arrives.strftime("%H:%M"),
+        guest_name="Tiago Ramos",
+        phone="+5521990001111",
+    )
+    return ShortNotice(
+        leaves=leaves,
+        pushed=arrives - timedelta(days=1, minutes=LEAD_TIME_MINUTES),
+        arrives=arrives,
+    )
+
+
+def masked(pin: str) -> str:
+    """A PIN as the demo prints it: only its last two digits."""
+    return "•" * max(len(pin) - 2, 0) + pin[-2:]
+
+
+def pin_changes(locks: list[RunningLock]) -> list[str]:
+    """Lines describing PINs written to or removed from the simulated locks since last asked."""
+    lines: list[str] = []
+    for running in locks:
+        now = {slot: stored.pin for slot, stored in running.lock.pins.items()}
+        for slot, pin in sorted(now.items()):
+            if running.seen.get(slot) != pin:
+                lines.append(f"{running.spec.name}: PIN {masked(pin)} written (slot {slot})")
+        for slot, pin in sorted(running.seen.items()):
+            if slot not in now:
+                lines.append(f"{running.spec.name}: PIN {masked(pin)} removed (slot {slot})")
+        running.seen = now
+    return lines
+
+
+def total_pins(locks: list[RunningLock]) -> int:
+    """PINs now stored on the simulated locks."""
+    return sum(len(running.lock.pins) for running in locks)
+
+
+async def watch_pins(locks: list[RunningLock], say: Callable[[str], None]) -> None:
+    """Print every PIN that appears on or leaves a simulated lock, until cancelled."""
+    while True:
+        for line in pin_changes(locks):
+            say(f"{datetime.now(TIME_ZONE):%H:%M:%S}  {line}")
+        await asyncio.sleep(1)
