@@ -9,7 +9,6 @@ output, built with the same `_dump_*` functions), then times those same steps.
 
 from __future__ import annotations
 
-from collections import deque
 import gc
 import json
 from pathlib import Path
@@ -26,11 +25,9 @@ from custom_components.smartlock_tuya.storage import (
     STORAGE_VERSION,
     WEBHOOK_LIMIT,
     AuditEntry,
-    LifecycleData,
-    _credential,
     _dump_credential,
     _dump_stay,
-    _stay,
+    parse_data,
 )
 
 from ._common import GRACE, LEAD, NOW, Report, make_fleet, median, stored_like
@@ -67,29 +64,6 @@ def _document() -> dict[str, Any]:
     }
 
 
-def _load(raw: dict[str, Any]) -> LifecycleData:
-    """`LifecycleStore.async_load`'s body, verbatim in what it does per record."""
-    data = LifecycleData()
-    for item in raw.get("credentials", []):
-        try:
-            credential = _credential(item)
-        except (KeyError, TypeError, ValueError):
-            continue
-        data.credentials[credential.key] = credential
-    for item in raw.get("stays", []):
-        try:
-            stay = _stay(item)
-        except (KeyError, TypeError, ValueError):
-            continue
-        data.stays[stay.reservation_id] = stay
-    data.stays_complete = bool(raw.get("stays_complete", False))
-    data.audit = deque((AuditEntry(**item) for item in raw.get("audit", [])), maxlen=AUDIT_LIMIT)
-    data.webhooks = deque(
-        (AuditEntry(**item) for item in raw.get("webhooks", [])), maxlen=WEBHOOK_LIMIT
-    )
-    return data
-
-
 def run() -> Report:
     """Write the file once; time read+parse, record parsing and one plan, three times."""
     report = Report(name="startup")
@@ -109,7 +83,7 @@ def run() -> Report:
             read = time.perf_counter()
             body = raw["data"]
             assert isinstance(body, dict)
-            data = _load(body)
+            data = parse_data(body)
             parsed = time.perf_counter()
             desired = desired_credentials(
                 data.stays.values(), locks_by_listing, lead=LEAD, grace=GRACE

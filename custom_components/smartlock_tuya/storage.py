@@ -69,25 +69,8 @@ class LifecycleStore:
 
     async def async_load(self) -> LifecycleData:
         """Read what was saved; unreadable records are dropped one by one, not all at once."""
-        raw = await self._store.async_load() or {}
-        data = LifecycleData()
-        for item in raw.get("credentials", []):
-            try:
-                credential = _credential(item)
-            except (KeyError, TypeError, ValueError):
-                continue
-            data.credentials[credential.key] = credential
-        for item in raw.get("stays", []):
-            try:
-                stay = _stay(item)
-            except (KeyError, TypeError, ValueError):
-                continue
-            data.stays[stay.reservation_id] = stay
-        data.stays_complete = bool(raw.get("stays_complete", False))
-        data.audit.extend(AuditEntry(**item) for item in raw.get("audit", []))
-        data.webhooks.extend(AuditEntry(**item) for item in raw.get("webhooks", []))
-        self.data = data
-        return data
+        self.data = parse_data(await self._store.async_load() or {})
+        return self.data
 
     async def async_save(self) -> None:
         """Write now: what the locks hold must survive a crash a second later."""
@@ -147,6 +130,27 @@ class LifecycleStore:
             "audit": [vars(entry) for entry in self.data.audit],
             "webhooks": [vars(entry) for entry in self.data.webhooks],
         }
+
+
+def parse_data(raw: dict[str, Any]) -> LifecycleData:
+    """Saved data back into objects; an unreadable record is dropped alone, never the rest."""
+    data = LifecycleData()
+    for item in raw.get("credentials", []):
+        try:
+            credential = _credential(item)
+        except (KeyError, TypeError, ValueError):
+            continue
+        data.credentials[credential.key] = credential
+    for item in raw.get("stays", []):
+        try:
+            stay = _stay(item)
+        except (KeyError, TypeError, ValueError):
+            continue
+        data.stays[stay.reservation_id] = stay
+    data.stays_complete = bool(raw.get("stays_complete", False))
+    data.audit.extend(AuditEntry(**item) for item in raw.get("audit", []))
+    data.webhooks.extend(AuditEntry(**item) for item in raw.get("webhooks", []))
+    return data
 
 
 def _time(value: Any) -> datetime:
