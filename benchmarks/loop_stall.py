@@ -11,6 +11,7 @@ import sys
 import time
 from typing import Any
 
+from custom_components.smartlock_tuya.lifecycle import MAX_PARALLEL_LOCKS
 from custom_components.smartlock_tuya.tuya import LanBackend
 
 from ._common import Report, percentile
@@ -90,9 +91,18 @@ async def _phase(awaitables: list[Awaitable[Any]]) -> Phase:
 
 
 async def _scenario(
-    ports: list[int], workers: int = HA_EXECUTOR_WORKERS
+    ports: list[int], workers: int = HA_EXECUTOR_WORKERS, cap: int | None = None
 ) -> tuple[Phase, Phase, Phase]:
-    """Idle baseline, connect all, then create one PIN on each at the same moment."""
+    """Idle baseline, connect all, then create one PIN on each at the same moment.
+
+    `cap` limits the locks worked on at once, as the lifecycle does (`MAX_PARALLEL_LOCKS`).
+    """
+    gate = asyncio.Semaphore(cap or len(ports))
+
+    async def capped(awaitable: Awaitable[Any]) -> Any:
+        async with gate:
+            return await awaitable
+
     executor = ThreadPoolExecutor(max_workers=workers)
     run = executor_runner(executor)
     backends: list[LanBackend] = [
@@ -103,9 +113,9 @@ async def _scenario(
     ]
     try:
         idle = await _phase([asyncio.sleep(1.0)])
-        connect = await _phase([lan.connect() for lan in backends])
+        connect = await _phase([capped(lan.connect()) for lan in backends])
         create = await _phase(
-            [lan.create_pin(request(1, pin_for(n))) for n, lan in enumerate(backends)]
+            [capped(lan.create_pin(request(1, pin_for(n)))) for n, lan in enumerate(backends)]
         )
     finally:
         await asyncio.gather(*(lan.close() for lan in backends), return_exceptions=True)
@@ -122,7 +132,7 @@ async def _in_process() -> tuple[Phase, Phase, Phase]:
             await lock.stop()
 
 
-async def _separate_process(workers: int) -> tuple[Phase, Phase, Phase]:
+async def _separate_process(workers: int, cap: int | None = None) -> tuple[Phase, Phase, Phase]:
     farm = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -136,7 +146,7 @@ async def _separate_process(workers: int) -> tuple[Phase, Phase, Phase]:
     try:
         line = await asyncio.wait_for(farm.stdout.readline(), timeout=30)
         ports = [int(item[3]) for item in json.loads(line)]
-        return await _scenario(ports, workers)
+        return await _scenario(ports, workers, cap)
     finally:
         farm.stdin.close()
         try:
@@ -181,6 +191,11 @@ async def _main() -> Report:
     _rows(report, "locks in-process", await _in_process())
     _rows(report, "locks in a subprocess", await _separate_process(HA_EXECUTOR_WORKERS))
     _rows(report, "subprocess, 8 workers (diagnostic)", await _separate_process(8))
+    _rows(
+        report,
+        f"subprocess, lifecycle's cap of {MAX_PARALLEL_LOCKS} locks at once",
+        await _separate_process(HA_EXECUTOR_WORKERS, MAX_PARALLEL_LOCKS),
+    )
     report.notes.append(
         f"{LOCKS} locks: 3.3/3.4/3.5 x unlock_method/zigbee_dp24; {LOCKS} LanBackends on a "
         f"ThreadPoolExecutor(max_workers={HA_EXECUTOR_WORKERS}) like Home Assistant's"
