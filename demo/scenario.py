@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from custom_components.smartlock_tuya.pins import mask
 from simulators.stays_server import StaysSimulator
 from simulators.tuya_lock import SimulatedLock, load_profiles
 
@@ -162,8 +163,8 @@ async def add_short_notice_reservations(stays: StaysSimulator, now: datetime) ->
 
 
 def masked(pin: str) -> str:
-    """A PIN as the demo prints it: only its last two digits."""
-    return "•" * max(len(pin) - 2, 0) + pin[-2:]
+    """Every digit hidden, as everywhere else: a PIN opens a door."""
+    return mask(pin)
 
 
 def pin_changes(locks: list[RunningLock]) -> list[str]:
