@@ -227,7 +227,7 @@ async def set_up(
     entry.add_to_hass(hass)
     with patch("custom_components.smartlock_tuya.PLATFORMS", platforms):
         await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(wait_background_tasks=True)  # locks connect in those
     return entry
 
 

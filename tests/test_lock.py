@@ -156,7 +156,7 @@ async def test_unreachable_at_start(
     await lan_lock.set_offline("refuse")
     lock_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(lock_entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get("calendar.casa_da_praia").state == "on"
     assert hass.states.get(LOCK).state == STATE_UNAVAILABLE
 

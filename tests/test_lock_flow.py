@@ -68,7 +68,7 @@ async def test_add_lan_lock(
     result = await _submit(hass, result["flow_id"], data)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Front door"
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     assert init_integration.state is ConfigEntryState.LOADED
     [subentry] = init_integration.subentries.values()
@@ -186,7 +186,7 @@ async def test_cloud_lock(
             hass, result["flow_id"], cloud | {CONF_CLOUD_ACCESS_SECRET: CLOUD_SECRET}
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(wait_background_tasks=True)
         assert init_integration.data[CONF_CLOUD_ACCESS_SECRET] == CLOUD_SECRET
         assert hass.states.get("lock.back_door").state == "locked"
         assert hass.states.get("sensor.back_door_battery").state == "80"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from homeassistant.components import webhook
@@ -41,7 +42,7 @@ from .coordinator import (
     async_stay_clock,
 )
 from .entity import account_device_id, listing_device_id, lock_device_id
-from .lifecycle import PinManager
+from .lifecycle import MAX_PARALLEL_LOCKS, PinManager
 from .lock_coordinator import LockCoordinator, LockRuntime
 from .services import async_setup_services
 from .stays import StaysClient
@@ -87,7 +88,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
     profiles = await async_load_profiles(hass)
     for subentry in entry.subentries.values():
         if subentry.subentry_type == SUBENTRY_LOCK:
-            lock = await _async_set_up_lock(hass, entry, subentry.subentry_id, profiles)
+            lock = _set_up_lock(hass, entry, subentry.subentry_id, profiles)
             if lock is not None:
                 runtime.locks[subentry.subentry_id] = lock
 
@@ -106,6 +107,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
     entry.async_on_unload(_reload_on_change(hass, entry))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
+    # Locks are reached in the background, a few at a time: an offline lock (or hundreds of
+    # locks) must not hold up start-up; until then their entities show unknown.
+    connecting = asyncio.Semaphore(MAX_PARALLEL_LOCKS)
+
+    async def connect(lock: LockRuntime) -> None:
+        async with connecting:
+            await lock.coordinator.async_refresh()
+
+    for lock in runtime.locks.values():
+        entry.async_create_background_task(hass, connect(lock), f"{DOMAIN} connect {lock.name}")
+
     # The lifecycle starts once the entities exist: overdue revocations, then creations.
     manager = runtime.manager = PinManager(hass, entry)
     entry.async_on_unload(manager.async_stop)
@@ -119,7 +131,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
     return True
 
 
-async def _async_set_up_lock(
+def _set_up_lock(
     hass: HomeAssistant,
     entry: SmartLockConfigEntry,
     subentry_id: str,
@@ -141,9 +153,14 @@ async def _async_set_up_lock(
     except (LockError, KeyError, ValueError) as err:
         LOGGER.error("Lock %s is not set up: %s", subentry.title, repr(err))
         return None
-    coordinator = LockCoordinator(hass, entry, name=subentry.title, backend=backend)
+    coordinator = LockCoordinator(
+        hass,
+        entry,
+        name=subentry.title,
+        backend=backend,
+        device=lock_device_id(data[CONF_DEVICE_ID]),
+    )
     entry.async_on_unload(coordinator.async_shutdown)
-    await coordinator.async_refresh()
     return LockRuntime(
         subentry_id=subentry_id,
         name=subentry.title,

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import DOMAIN, LOGGER
@@ -68,6 +69,7 @@ class LockCoordinator(DataUpdateCoordinator[LockStatus]):
         *,
         name: str,
         backend: LockBackend,
+        device: tuple[str, str],
     ) -> None:
         """Poll less often where the lock pushes its changes itself."""
         super().__init__(
@@ -78,6 +80,7 @@ class LockCoordinator(DataUpdateCoordinator[LockStatus]):
             update_interval=LAN_POLL if isinstance(backend, LanBackend) else CLOUD_POLL,
         )
         self.backend = backend
+        self._device = device
         self.info: LockInfo | None = None
         self._unlock_listeners: list[UnlockListener] = []
         self._unsubscribe = backend.add_listener(self._on_event)
@@ -88,6 +91,7 @@ class LockCoordinator(DataUpdateCoordinator[LockStatus]):
                 self.info = await self.backend.connect()
                 if isinstance(self.backend, LanBackend):
                     self.backend.start_keepalive()
+                self._describe_device(self.info)
             return await self.backend.status()
         except LockError as err:
             raise UpdateFailed(
@@ -95,6 +99,19 @@ class LockCoordinator(DataUpdateCoordinator[LockStatus]):
                 translation_key=translation_key_for(err),
                 translation_placeholders={"lock": self.name},
             ) from err
+
+    @callback
+    def _describe_device(self, info: LockInfo) -> None:
+        """What connecting taught us of the device (its entities may be there already)."""
+        registry = dr.async_get(self.hass)
+        if (device := registry.async_get_device(identifiers={self._device})) is None:
+            return
+        registry.async_update_device(
+            device.id,
+            model=info.model or device.model,
+            sw_version=info.firmware or device.sw_version,
+            hw_version=f"protocol {info.protocol_version}" if info.protocol_version else None,
+        )
 
     @callback
     def _on_event(self, event: LockEvent) -> None:
