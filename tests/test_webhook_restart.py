@@ -10,13 +10,15 @@ from typing import Any
 from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.network import NoURLAvailableError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartlock_tuya.scheduler import CredentialKey, CredentialState
+from custom_components.smartlock_tuya.stays_webhook import webhook_url
 from custom_components.smartlock_tuya.storage import LifecycleStore
-from simulators.stays_server import StaysSimulator
+from simulators.stays_server import FaultKind, StaysSimulator
 from simulators.tuya_lock import SimulatedLock
 
 from .conftest import CLIENT_SECRET, LOCAL_KEY, LOCK_SUBENTRY, Clock
@@ -273,3 +275,40 @@ async def test_log_holds_no_secret(
     assert "Front door" in text  # the run did log
     for secret in pins | secrets:
         assert secret not in text
+
+
+async def test_webhook_while_stays_is_down(
+    hass: HomeAssistant,
+    started: MockConfigEntry,
+    account: StaysSimulator,
+    lan_lock: SimulatedLock,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Stays unreachable when the webhook comes: nothing changes; the poll catches up later."""
+    before = dict(lan_lock.pins)
+    account.inject_fault(FaultKind.SERVER_ERROR, count=100, path_prefix="/booking/reservations")
+    status, body = await _post(
+        hass_client, started, {"action": "reservation.canceled", "payload": {"_id": "R-maria"}}
+    )
+    assert (status, body) == (200, {"message": "deferred"})
+    assert lan_lock.pins == before
+    manager = started.runtime_data.manager
+    assert manager is not None
+    assert manager.store.data.webhooks[-1].detail == "deferred: Stays unreachable"
+
+
+async def test_webhook_too_large(
+    hass: HomeAssistant, started: MockConfigEntry, hass_client: ClientSessionGenerator
+) -> None:
+    """A body no Stays notification comes near is refused unread."""
+    status, _ = await _post(hass_client, started, b"x" * 70_000, raw=True)
+    assert status == 413
+
+
+def test_webhook_url_without_a_home_assistant_url(hass: HomeAssistant) -> None:
+    """With no URL configured, the path is shown: the user knows their own address."""
+    with patch(
+        "custom_components.smartlock_tuya.stays_webhook.webhook.async_generate_url",
+        side_effect=NoURLAvailableError,
+    ):
+        assert webhook_url(hass, "abc") == "/api/webhook/abc"
