@@ -158,18 +158,19 @@ class PinManager:
         stays = {}
         for reservation in data.reservations.values():
             if reservation.expects_guest:
-                start, end = stay_period(
-                    reservation,
-                    data.booking_settings.get(reservation.listing_id),
-                    coordinator.clock,
-                )
-                stays[reservation.id] = stay_of(reservation, start, end)
+                stays[reservation.id] = self._stay(reservation)
         if data.complete:
             self.store.data.stays = stays
             self._gone -= set(stays)
         else:
             self.store.data.stays.update(stays)
         self.store.data.stays_complete = data.complete
+
+    def _stay(self, reservation: Reservation) -> Stay:
+        """A reservation at its listing's check-in and check-out instants."""
+        coordinator = self.entry.runtime_data.coordinator
+        settings = coordinator.data.booking_settings.get(reservation.listing_id)
+        return stay_of(reservation, *stay_period(reservation, settings, coordinator.clock))
 
     @callback
     def _on_stays_update(self) -> None:
@@ -237,7 +238,6 @@ class PinManager:
     async def _recheck(self, reservation_id: str) -> None:
         """Ask Stays about a reservation a complete read no longer lists, before revoking."""
         client = self.entry.runtime_data.client
-        coordinator = self.entry.runtime_data.coordinator
         try:
             reservation = await client.reservation(reservation_id)
         except StaysNotFoundError:
@@ -249,18 +249,12 @@ class PinManager:
             self._gone.add(reservation_id)
             self.store.audit("stays_gone", reservation_id=reservation_id)
             return
-        start, end = stay_period(
-            reservation,
-            coordinator.data.booking_settings.get(reservation.listing_id),
-            coordinator.clock,
-        )
-        self.store.data.stays[reservation.id] = stay_of(reservation, start, end)
+        self.store.data.stays[reservation.id] = self._stay(reservation)
 
     async def async_apply_reservation(
         self, reservation: Reservation | None, reservation_id: str
     ) -> None:
         """Take one reservation as Stays has it now (a webhook's news) and act at once."""
-        coordinator = self.entry.runtime_data.coordinator
         if reservation is None or not reservation.expects_guest:
             if reservation_id in self.store.data.stays or any(
                 key.reservation_id == reservation_id for key in self.credentials
@@ -268,12 +262,7 @@ class PinManager:
                 self.store.data.stays.pop(reservation_id, None)
                 self._gone.add(reservation_id)
         else:
-            start, end = stay_period(
-                reservation,
-                coordinator.data.booking_settings.get(reservation.listing_id),
-                coordinator.clock,
-            )
-            self.store.data.stays[reservation.id] = stay_of(reservation, start, end)
+            self.store.data.stays[reservation.id] = self._stay(reservation)
             self._gone.discard(reservation.id)
         await self.store.async_save()
         await self.async_sync()
@@ -294,11 +283,7 @@ class PinManager:
         """A staff PIN (cleaner, maintenance) with its own window, outside any reservation."""
         key = CredentialKey(f"adhoc-{dt_util.utcnow().strftime('%Y%m%d%H%M%S%f')}", lock_id)
         lock = self._locks[lock_id]
-        taken = {
-            c.pin
-            for c in self.credentials.values()
-            if c.live and c.key.lock_id == lock_id and c.starts < ends and starts < c.ends
-        }
+        taken = self._taken_pins({lock_id}, dt_util.as_utc(starts), dt_util.as_utc(ends))
         if pin is None:
             pin = generate(self.pin_length, taken=taken).pin
         elif pin in taken:
@@ -340,16 +325,10 @@ class PinManager:
         if not credentials:
             raise KeyError(reservation_id)
         first = credentials[0]
-        desired = Desired(
-            key=CredentialKey(f"{reservation_id}-new", first.key.lock_id),
-            listing_id=first.listing_id,
-            starts=first.starts,
-            ends=first.ends,
-        )
-        old_pins = {c.pin for c in credentials}
-        pin = self._pin_for(desired)
-        while pin in old_pins:
-            pin = self._pin_for(desired)
+        lock_ids = {c.key.lock_id for c in credentials}
+        lock_ids.update(self._locks_by_listing().get(first.listing_id, ()))
+        taken = self._taken_pins(lock_ids, first.starts, first.ends)  # the old PIN included
+        pin = generate(self.pin_length, taken=taken).pin
         async with self._sync_lock:
             for credential in credentials:
                 if credential.lock_pin_id is not None:
@@ -408,17 +387,21 @@ class PinManager:
             if credential.key.reservation_id == desired.key.reservation_id and credential.live:
                 return credential.pin
         lock_ids = {desired.key.lock_id, *self._locks_by_listing().get(desired.listing_id, ())}
-        taken = {
+        taken = self._taken_pins(lock_ids, desired.starts, desired.ends)
+        return generate(
+            self.pin_length, source=self.pin_source, phone=desired.phone, taken=taken
+        ).pin
+
+    def _taken_pins(self, lock_ids: set[str], starts: datetime, ends: datetime) -> set[str]:
+        """PINs live on these locks in a window overlapping [starts, ends): never reused."""
+        return {
             credential.pin
             for credential in self.credentials.values()
             if credential.live
             and credential.key.lock_id in lock_ids
-            and credential.starts < desired.ends
-            and desired.starts < credential.ends
+            and credential.starts < ends
+            and starts < credential.ends
         }
-        return generate(
-            self.pin_length, source=self.pin_source, phone=desired.phone, taken=taken
-        ).pin
 
     async def _retime(self, action: Action) -> None:
         credential, desired = self.credentials[action.key], action.desired

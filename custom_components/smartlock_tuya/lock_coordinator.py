@@ -116,7 +116,7 @@ class LockCoordinator(DataUpdateCoordinator[LockStatus]):
     @callback
     def _on_event(self, event: LockEvent) -> None:
         """Take the lock's word for its state, as soon as it says something."""
-        if getattr(self.backend, "available", True):
+        if self.backend.available:
             self.async_set_updated_data(event.status)
         elif self.last_update_success:
             self.async_set_update_error(

@@ -90,10 +90,7 @@ class LockSubentryFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             lock = _cleaned(user_input)
-            if any(
-                sub.data.get(CONF_DEVICE_ID) == lock[CONF_DEVICE_ID]
-                for sub in entry.subentries.values()
-            ):
+            if _device_taken(entry, lock[CONF_DEVICE_ID]):
                 return self.async_abort(reason="already_configured")
             if uses_cloud(lock) and not entry.data.get(CONF_CLOUD_ACCESS_ID):
                 self._lock = lock
@@ -142,11 +139,7 @@ class LockSubentryFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             lock = _cleaned(user_input)
-            if any(
-                sub.data.get(CONF_DEVICE_ID) == lock[CONF_DEVICE_ID]
-                for sub_id, sub in entry.subentries.items()
-                if sub_id != subentry.subentry_id
-            ):
+            if _device_taken(entry, lock[CONF_DEVICE_ID], besides=subentry.subentry_id):
                 return self.async_abort(reason="already_configured")
             running = entry.runtime_data.locks.get(subentry.subentry_id)
             if running is None:
@@ -246,6 +239,15 @@ class LockSubentryFlow(ConfigSubentryFlow):
         if not cloud and _profile_mismatch(profile, status.dps):
             return {CONF_PROFILE: "unsupported_profile"}
         return {}
+
+
+def _device_taken(entry: SmartLockConfigEntry, device_id: str, besides: str | None = None) -> bool:
+    """Whether another lock subentry of the account already names this device."""
+    return any(
+        sub.data.get(CONF_DEVICE_ID) == device_id
+        for sub_id, sub in entry.subentries.items()
+        if sub_id != besides
+    )
 
 
 def _cleaned(user_input: Mapping[str, Any]) -> dict[str, Any]:

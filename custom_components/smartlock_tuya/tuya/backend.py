@@ -129,8 +129,10 @@ class LockBackend(ABC):
     capabilities: Capabilities
 
     def __init__(self) -> None:
-        """Start with nobody listening for pushed events."""
+        """Start with nobody listening for pushed events, and not yet reached."""
         self._listeners: list[EventListener] = []
+        #: Whether the last call reached the lock (or the cloud).
+        self.available = False
 
     def add_listener(self, listener: EventListener) -> Callable[[], None]:
         """Call `listener` with every event the lock pushes; returns the unsubscribe."""

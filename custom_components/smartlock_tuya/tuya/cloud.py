@@ -95,7 +95,6 @@ class CloudBackend(LockBackend):
         self._timeout = timeout
         self._cloud: Any = None
         self._lock = asyncio.Lock()
-        self.available = False
         self.capabilities = Capabilities(list_pins=True)
 
     async def connect(self) -> LockInfo:

@@ -132,7 +132,6 @@ class LanBackend(LockBackend):
         self._lock = asyncio.Lock()
         self._uuids = itertools.cycle(range(1, 0xFFFF))
         self._keepalive: asyncio.Task[None] | None = None
-        self.available = False
         self.last_status = LockStatus()
         self.capabilities = Capabilities(
             lock_control=profile.can_control,
