@@ -347,3 +347,11 @@ async def init_lock(
 ) -> MockConfigEntry:
     """The integration set up with one LAN lock."""
     return await set_up(request, hass, lock_entry)
+
+
+@pytest.fixture
+async def started(hass: HomeAssistant, init_lock: MockConfigEntry) -> MockConfigEntry:
+    """The integration with one lock, its lifecycle through the start-up reconciliation."""
+    for _ in range(3):  # a sync may ask for another
+        await hass.async_block_till_done(wait_background_tasks=True)
+    return init_lock

@@ -11,14 +11,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.smartlock_tuya.const import EVENT_GUEST_UNLOCKED
-from custom_components.smartlock_tuya.scheduler import CredentialKey
 from simulators.stays_server import StaysSimulator
 from simulators.tuya_lock import SimulatedLock
 
-from .conftest import LOCK_SUBENTRY
-from .test_lifecycle import credential, settle
-
-MARIA = CredentialKey("R-maria", LOCK_SUBENTRY)
+from .helpers import MARIA, credential, settle
 
 
 async def _start(

@@ -7,18 +7,11 @@ São Paulo (UTC-3). Every step checks the PINs the lock itself holds.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.util import dt as dt_util
-import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_capture_events,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.smartlock_tuya.const import (
     EVENT_PIN_CREATED,
@@ -30,55 +23,7 @@ from simulators.stays_server import FaultKind, StaysSimulator
 from simulators.tuya_lock import SimulatedLock
 
 from .conftest import LOCK_SUBENTRY, Clock
-
-SP = dt_util.get_time_zone("America/Sao_Paulo")
-MARIA = CredentialKey("R-maria", LOCK_SUBENTRY)
-JOAO = CredentialKey("R-joao", LOCK_SUBENTRY)
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    """A moment in March 2026, São Paulo time."""
-    return datetime(2026, 3, day, hour, minute, tzinfo=SP)
-
-
-async def travel(
-    hass: HomeAssistant, clock: Clock, moment: datetime, step: timedelta | None = None
-) -> None:
-    """Move the clock to `moment`, in `step`s if given, firing the timers that fall due.
-
-    A poll of Stays is due at every jump of 10 minutes or more.
-    """
-    while (now := dt_util.utcnow()) < moment:
-        clock.tick(min(step or moment - now, moment - now))
-        async_fire_time_changed(hass)
-        await settle(hass)
-
-
-async def settle(hass: HomeAssistant) -> None:
-    """Let a sync (and the syncs it asks for) finish."""
-    for _ in range(3):
-        await hass.async_block_till_done(wait_background_tasks=True)
-
-
-def pins_on(lock: SimulatedLock) -> dict[str, tuple[datetime, datetime]]:
-    """The lock's PINs with their windows."""
-    return {
-        pin.pin: (dt_util.utc_from_timestamp(pin.start), dt_util.utc_from_timestamp(pin.end))
-        for pin in lock.pins.values()
-    }
-
-
-def credential(entry: MockConfigEntry, key: CredentialKey) -> Any:
-    manager = entry.runtime_data.manager
-    assert manager is not None
-    return manager.credentials[key]
-
-
-@pytest.fixture
-async def started(hass: HomeAssistant, init_lock: MockConfigEntry) -> MockConfigEntry:
-    """The integration with its lifecycle through its start-up reconciliation."""
-    await settle(hass)
-    return init_lock
+from .helpers import JOAO, MARIA, at, credential, pins_on, travel
 
 
 async def test_whole_stays(

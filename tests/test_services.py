@@ -29,11 +29,9 @@ from simulators.stays_server import FaultKind, StaysSimulator
 from simulators.tuya_lock import SimulatedLock
 
 from .conftest import LOCK_SUBENTRY, Clock
+from .helpers import JOAO, MARIA, SP, at, manager_of, pins_on, settle
 
 LOCK = "lock.front_door"
-SP = dt_util.get_time_zone("America/Sao_Paulo")
-MARIA = CredentialKey("R-maria", LOCK_SUBENTRY)
-JOAO = CredentialKey("R-joao", LOCK_SUBENTRY)
 PACKAGE = Path(__file__).parent.parent / "custom_components" / DOMAIN
 # Read at import, off the event loop.
 SERVICES = yaml.safe_load((PACKAGE / "services.yaml").read_text(encoding="utf-8"))
@@ -42,36 +40,11 @@ PT_BR = json.loads((PACKAGE / "translations" / "pt-BR.json").read_text(encoding=
 ICONS = json.loads((PACKAGE / "icons.json").read_text(encoding="utf-8"))
 
 
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    """A moment in March 2026, São Paulo time."""
-    return datetime(2026, 3, day, hour, minute, tzinfo=SP)
-
-
-async def settle(hass: HomeAssistant) -> None:
-    """Let a sync (and the syncs it asks for) finish."""
-    for _ in range(3):
-        await hass.async_block_till_done(wait_background_tasks=True)
-
-
 async def tick(hass: HomeAssistant, clock: Clock, delta: timedelta) -> None:
     """Move the clock on and fire what fell due."""
     clock.tick(delta)
     async_fire_time_changed(hass)
     await settle(hass)
-
-
-def pins_on(lock: SimulatedLock) -> dict[str, tuple[datetime, datetime]]:
-    """The lock's PINs with their windows."""
-    return {
-        pin.pin: (dt_util.utc_from_timestamp(pin.start), dt_util.utc_from_timestamp(pin.end))
-        for pin in lock.pins.values()
-    }
-
-
-def manager_of(entry: MockConfigEntry) -> Any:
-    manager = entry.runtime_data.manager
-    assert manager is not None
-    return manager
 
 
 async def call(
@@ -85,13 +58,6 @@ async def call(
     return await hass.services.async_call(
         DOMAIN, service, data or {}, blocking=True, return_response=response, context=context
     )
-
-
-@pytest.fixture
-async def started(hass: HomeAssistant, init_lock: MockConfigEntry) -> MockConfigEntry:
-    """The integration with its lifecycle through its start-up reconciliation."""
-    await settle(hass)
-    return init_lock
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from custom_components.smartlock_tuya.stays import (
 from simulators.stays_server import FaultKind, StaysSimulator
 
 from .conftest import CLIENT_ID, CLIENT_SECRET
+from .helpers import serve_app
 
 API = "/external/v1"
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
@@ -78,18 +79,6 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
 
     monkeypatch.setattr(client_module, "asyncio", _Asyncio)
     return delays
-
-
-@contextlib.asynccontextmanager
-async def _serve(app: web.Application) -> AsyncIterator[str]:
-    """Serve a hand-made app on loopback; yields its base URL."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 def _raw_reservation(reservation_id: str, **changes: Any) -> dict[str, Any]:
@@ -187,7 +176,7 @@ async def test_server_ignoring_paging_is_an_error(
 
     app = web.Application()
     app.router.add_get(f"{API}/content/listings", always_full)
-    async with _serve(app) as url:
+    async with serve_app(app) as url:
         stays_client = StaysClient(session, url, "id", "secret", request_timeout=1.0, backoff=0)
         with pytest.raises(StaysResponseError, match="kept returning full pages after 3 pages"):
             await stays_client.listings()
@@ -467,7 +456,7 @@ async def test_dot_id_reaches_list_endpoint(
     app.router.add_get(f"{API}/booking/reservations", reservations)
     app.router.add_get(f"{API}/booking/reservations/", reservations)
     app.router.add_get(f"{API}/booking/reservations/{{key}}", one)
-    async with _serve(app) as url:
+    async with serve_app(app) as url:
         stays_client = StaysClient(session, url, "id", "secret", backoff=0)
         with contextlib.suppress(ValueError, StaysError):
             await stays_client.reservation(".")
@@ -593,7 +582,7 @@ async def test_non_object_records_are_skipped(
 
     app = web.Application()
     app.router.add_get(f"{API}/booking/reservations", mixed)
-    async with _serve(app) as url:
+    async with serve_app(app) as url:
         stays_client = StaysClient(session, url, "id", "secret", request_timeout=1.0, backoff=0)
         batch = await stays_client.reservations(*MARCH)
     assert [r.id for r in batch.items] == ["R-ok"]
@@ -812,7 +801,7 @@ async def test_client_error_message_fallbacks(
 
     app = web.Application()
     app.router.add_get(f"{API}/content/listings", handler)
-    async with _serve(app) as url:
+    async with serve_app(app) as url:
         stays_client = StaysClient(session, url, "id", "secret", backoff=0)
         with pytest.raises(StaysResponseError) as caught:
             await stays_client.listings()
@@ -821,7 +810,7 @@ async def test_client_error_message_fallbacks(
 
 async def test_nothing_listening(session: aiohttp.ClientSession, socket_enabled: None) -> None:
     """A closed port is a connection error after every attempt."""
-    async with _serve(web.Application()) as url:
+    async with serve_app(web.Application()) as url:
         pass  # the port is free again once the app is gone
     stays_client = StaysClient(session, url, "id", "secret", attempts=2, backoff=0)
     with pytest.raises(StaysConnectionError, match="cannot reach Stays: ClientConnectorError"):
@@ -919,7 +908,7 @@ async def test_retry_after_forms(
 
     app = web.Application()
     app.router.add_get(f"{API}/content/listings", limited)
-    async with _serve(app) as url:
+    async with serve_app(app) as url:
         stays_client = StaysClient(session, url, "id", "secret", attempts=2, backoff=0.5)
         with pytest.raises(StaysRateLimitError) as caught:
             await stays_client.listings()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-import contextlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 import re
@@ -25,6 +24,7 @@ from simulators.stays_server import (
 )
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, TODAY
+from .helpers import serve_app
 
 API = "/external/v1"
 AUTH = aiohttp.BasicAuth(CLIENT_ID, CLIENT_SECRET)
@@ -50,17 +50,6 @@ class Receiver:
     content_types: list[str] = field(default_factory=list)
 
 
-@contextlib.asynccontextmanager
-async def _serve(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
-
-
 @pytest.fixture
 async def receiver(socket_enabled: None) -> AsyncIterator[Receiver]:
     """A webhook receiver on loopback."""
@@ -73,7 +62,7 @@ async def receiver(socket_enabled: None) -> AsyncIterator[Receiver]:
 
     app = web.Application()
     app.router.add_post("/hook", hook)
-    async with _serve(app) as url:
+    async with serve_app(app) as url:
         hooks.url = f"{url}/hook"
         yield hooks
 
@@ -795,7 +784,7 @@ async def test_webhook_delivery_statuses(stays: StaysSimulator, receiver: Receiv
     assert await stays.send_webhook("reservation.modified", {"_id": "R-1"}, receiver.url) == 500
     receiver.status = 204
     assert await stays.send_webhook("reservation.modified", {"_id": "R-1"}, receiver.url) == 204
-    async with _serve(web.Application()) as gone:
+    async with serve_app(web.Application()) as gone:
         pass
     assert await stays.send_webhook("reservation.modified", {"_id": "R-1"}, gone + "/hook") == 0
     assert await stays.send_webhook("reservation.modified", {"_id": "R-1"}, "not a url") == 0

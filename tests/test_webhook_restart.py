@@ -22,17 +22,7 @@ from simulators.stays_server import FaultKind, StaysSimulator
 from simulators.tuya_lock import SimulatedLock
 
 from .conftest import CLIENT_SECRET, LOCAL_KEY, LOCK_SUBENTRY, Clock
-from .test_lifecycle import at, credential, pins_on, settle, travel
-
-MARIA = CredentialKey("R-maria", LOCK_SUBENTRY)
-JOAO = CredentialKey("R-joao", LOCK_SUBENTRY)
-
-
-@pytest.fixture
-async def started(hass: HomeAssistant, init_lock: MockConfigEntry) -> MockConfigEntry:
-    """The integration with its lifecycle through its start-up reconciliation."""
-    await settle(hass)
-    return init_lock
+from .helpers import JOAO, MARIA, at, credential, pins_on, settle, travel
 
 
 async def _post(
