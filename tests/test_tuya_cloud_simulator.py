@@ -242,8 +242,6 @@ async def test_create_list_delete(
             "invalid_time": NOW + DAY,
             "phase": 2,
             "phone": "5511999990000",
-            "sn": 1,
-            "type": 0,
             "time_zone": "America/Sao_Paulo",
         }
     ]
@@ -274,27 +272,79 @@ async def test_offline_wifi_lock_catches_up(
     assert [entry["phase"] for entry in await _list(hass, cloud)] == [0]
 
 
-async def test_zigbee_lock(hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any) -> None:
-    """Zigbee locks take 6 digits, report delivery_status, and flag a same-PIN overlap."""
-    assert (await _create(hass, cloud, "123456", device=ZIGBEE))["success"]
-    fake.set_online(ZIGBEE, False)
+async def test_zigbee_lock(
+    hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any, clock: Clock
+) -> None:
+    """Zigbee: 6 digits; "in progress" until the gateway answers; refusals per the lock."""
+    fake.devices[ZIGBEE].delivery_delay = 5
+    first = (await _create(hass, cloud, "123456", device=ZIGBEE))["result"]["id"]
+    [entry] = await _list(hass, cloud, ZIGBEE)
+    assert (entry["phase"], entry["delivery_status"]) == (1, 1)  # to be created, in progress
+    clock.tick(10)  # a ticking clock's tick() counts from the frozen start
+    [entry] = await _list(hass, cloud, ZIGBEE)
+    assert (entry["phase"], entry["delivery_status"]) == (2, 2)  # normal, configured
+    fake.devices[ZIGBEE].delivery_delay = 0
     overlap = await _create(hass, cloud, "123456", device=ZIGBEE, start=NOW + 3600)
     later = await _create(hass, cloud, "123456", device=ZIGBEE, start=NOW + DAY, end=NOW + 2 * DAY)
-    listed = await _list(hass, cloud, ZIGBEE)
-    assert [entry["delivery_status"] for entry in listed] == [2, 6, 1]
-    assert "phase" not in listed[0]
+    fake.capacity = 1
+    full = await _create(hass, cloud, "654321", device=ZIGBEE)
+    fake.set_online(ZIGBEE, False)
+    pending = await _create(hass, cloud, "111111", device=ZIGBEE)
+    url = f"/v1.0/devices/{ZIGBEE}/door-lock/temp-password"
+    statuses = {}
+    for name, reply in [("overlap", overlap), ("later", later), ("full", full), ("p", pending)]:
+        got = await _call(hass, cloud, f"{url}/{reply['result']['id']}")
+        statuses[name] = (got["result"]["phase"], got["result"]["delivery_status"])
+    assert statuses == {"overlap": (5, 6), "later": (5, 4), "full": (5, 5), "p": (1, 1)}
     fake.set_online(ZIGBEE, True)
-    assert fake.passwords[ZIGBEE][later["result"]["id"]].delivery_status == 2
-    assert fake.passwords[ZIGBEE][overlap["result"]["id"]].delivery_status == 6
+    assert fake.passwords[ZIGBEE][pending["result"]["id"]].delivery_status == 3 + 2  # full
+    reply = await _call(hass, cloud, f"/v1.0/devices/{ZIGBEE}/door-lock/temp-passwords/{first}",
+                        action="DELETE")  # fmt: skip
+    assert reply["result"] is True
+    assert fake.passwords[ZIGBEE][first].phase == 4  # Zigbee "deleted"
     too_long = await _create(hass, cloud, "1234567", device=ZIGBEE)
     assert _code(too_long, tuya_cloud.PASSWORD_LENGTH_INVALID)
+    assert _code(await _call(hass, cloud, f"{url}/999"), tuya_cloud.DATA_NOT_EXIST)
+
+
+async def test_bluetooth_lock(hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any) -> None:
+    """A Bluetooth lock behind a gateway: 6 digits, phase 7 when the gateway cannot reach it."""
+    fake.add_device("ble-1", kind="ble", online=False).unreachable = True
+    created = await _create(hass, cloud, "123456", device="ble-1")
+    fake.set_online("ble-1", True)
+    assert fake.passwords["ble-1"][created["result"]["id"]].phase == 7
+    [entry] = await _list(hass, cloud, "ble-1")
+    assert "delivery_status" not in entry
+
+
+async def test_device_details(hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any) -> None:
+    """Device details say whether a lock sits behind a gateway; status says true = unlocked."""
+    wifi = (await _call(hass, cloud, f"/v1.0/devices/{WIFI}"))["result"]
+    zigbee = (await _call(hass, cloud, f"/v1.0/devices/{ZIGBEE}"))["result"]
+    assert (wifi["sub"], zigbee["sub"]) == (False, True)
+    status = (await _call(hass, cloud, f"/v1.0/devices/{WIFI}/status"))["result"]
+    assert {"code": "lock_motor_state", "value": False} in status  # locked
+
+
+async def test_wifi_duplicate_pin(hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any) -> None:
+    """A Wi-Fi lock's cloud refuses a PIN it already holds (Tuya's 2322)."""
+    assert (await _create(hass, cloud, "7654321"))["success"]
+    assert _code(await _create(hass, cloud, "7654321"), tuya_cloud.WIFI_PASSWORD_REPEATED)
+
+
+async def test_lost_reply(hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any) -> None:
+    """A lost answer: the password is stored, the client only sees the connection drop."""
+    fake.lose_replies(path_prefix=f"{LOCK}/temp-password")
+    with pytest.raises(OSError, match="Connection"):
+        await _create(hass, cloud, "7654321")
+    assert len(fake.passwords[WIFI]) == 1
 
 
 @pytest.mark.parametrize(
     ("changes", "error"),
     [
-        ({"password": "00" * 16}, tuya_cloud.PASSWORD_INVALID),
-        ({"password": "not hex at all!!" * 2}, tuya_cloud.PASSWORD_INVALID),
+        ({"password": "00" * 16}, tuya_cloud.PASSWORD_ENCRYPTION_ERROR),
+        ({"password": "not hex at all!!" * 2}, tuya_cloud.PASSWORD_ENCRYPTION_ERROR),
         ({"ticket_id": "nope"}, tuya_cloud.TICKET_INVALID),
         ({"invalid_time": NOW}, tuya_cloud.PARAMS_RANGE_INVALID),
         ({"type": 2}, tuya_cloud.PARAMS_RANGE_INVALID),
@@ -321,7 +371,7 @@ async def test_create_rejects_by_state(
 ) -> None:
     """Wrong PIN length, non-digit PIN, another lock's or an expired ticket, a full lock."""
     assert _code(await _create(hass, cloud, "123456"), tuya_cloud.PASSWORD_LENGTH_INVALID)
-    assert _code(await _create(hass, cloud, "12345a7"), tuya_cloud.PASSWORD_INVALID)
+    assert _code(await _create(hass, cloud, "12345a7"), tuya_cloud.PASSWORD_ENCRYPTION_ERROR)
     ticket_id, key = await _ticket(hass, cloud, ZIGBEE)
     body = {
         "name": "x",
@@ -349,27 +399,31 @@ async def test_create_rejects_by_state(
 
 
 async def test_offline_passwords(hass: HomeAssistant, fake: FakeTuyaCloud, cloud: Any) -> None:
-    """Offline passwords need whole-hour windows and work with the lock offline."""
+    """Offline windows are rounded down to whole hours; ``once`` ignores the window asked."""
     fake.set_online(WIFI, False)
     url = f"/v1.1/devices/{WIFI}/door-lock/offline-temp-password"
-    window = {"effective_time": NOW, "invalid_time": NOW + DAY}
+    window = {"effective_time": NOW + 60, "invalid_time": NOW + DAY + 59}
     reply = await _call(hass, cloud, url, post={"type": "multiple", "name": "Ana"} | window)
     result = reply["result"]
     assert result["offline_temp_password"].isdigit()
     assert result["offline_temp_password_name"] == "Ana"
-    stored = fake.offline_passwords[WIFI][result["offline_temp_password_id"]]
+    assert (result["effective_time"], result["invalid_time"]) == (NOW, NOW + DAY)
+    stored = fake.offline_passwords[WIFI][int(result["offline_temp_password_id"])]
     assert (stored.pin, stored.effective_time) == (result["offline_temp_password"], NOW)
-    once = (await _call(hass, cloud, url, post={"type": "once"}))["result"]
+    asked = {"effective_time": NOW + DAY, "invalid_time": NOW + 2 * DAY}
+    once = (await _call(hass, cloud, url, post={"type": "once"} | asked))["result"]
     assert (once["effective_time"], once["invalid_time"]) == (NOW, NOW + 6 * 3600)
     clear = {"type": "clear_one", "password_id": str(stored.id)}
-    assert (await _call(hass, cloud, url, post=clear))["result"]["invalid_time"] == NOW + DAY
-    off_hour = {"effective_time": NOW + 60, "invalid_time": NOW + DAY}
+    cleared = (await _call(hass, cloud, url, post=clear))["result"]
+    assert cleared["invalid_time"] == NOW + DAY
+    assert fake.offline_passwords[WIFI][int(cleared["offline_temp_password_id"])].target == stored.id
     for body, error in [
-        ({"type": "multiple"} | off_hour, tuya_cloud.PARAMS_RANGE_INVALID),
+        ({"type": "multiple", "effective_time": NOW, "invalid_time": NOW + 59},
+         tuya_cloud.PARAMS_RANGE_INVALID),
         ({"type": "multiple"}, tuya_cloud.PARAM_ILLEGAL),
         ({"type": "sometimes"}, tuya_cloud.PARAMS_RANGE_INVALID),
         ({"type": "clear_one", "password_id": 42}, tuya_cloud.DATA_NOT_EXIST),
-    ]:
+    ]:  # fmt: skip
         assert _code(await _call(hass, cloud, url, post=body), error), body
 
 

@@ -1,18 +1,37 @@
 """Cloud backend: Tuya's temporary-password API through `tinytuya.Cloud`.
 
-For battery Wi-Fi locks that sleep and never serve the LAN: the PIN goes to the cloud, which
-delivers it when the lock next wakes. `tinytuya.Cloud` is synchronous (`requests`), so every
-call runs in the executor; one `asyncio.Lock` keeps a ticket and its use together.
+For locks that sleep or sit behind a gateway: the PIN goes to the cloud, which delivers it.
+`tinytuya.Cloud` is synchronous (`requests`), so every call runs in the executor; one
+`asyncio.Lock` keeps a ticket and its use together. The rules Tuya documents (PIN lengths,
+`phase` numbers, `delivery_status`, error codes, offline windows) live in `cloud_rules`.
+
+How this backend keeps its word:
+
+- The lock's kind comes from Tuya (`GET /v1.0/devices/{id}`): a Wi-Fi lock takes exactly
+  7 digits, a Zigbee or Bluetooth lock behind a gateway exactly 6; any other PIN is refused
+  before anything is sent (`pin_lengths` says which lengths the lock takes).
+- A create is idempotent: when Tuya stored a password but its answer was lost, the retry
+  finds our password (our name prefix and reference, the same window) and adopts it instead
+  of creating a twin that only one delete would ever remove.
+- A Zigbee create counts only once the password's `delivery_status` says configured; a
+  refusal (duplicate, full, overlapping validity) raises its own error.
+- Offline passwords: `once` is issued only where the server's window (this hour to +6 h)
+  covers the stay, otherwise `multiple` (`OfflineCreatedPin.activate_by` tells the guest's
+  deadline for the first use). They cannot be withdrawn: the lock checks them by itself until
+  their whole-hour end. Removing one before that end raises `OfflinePinStillValidError` with
+  the end and a `clear_one` code for the keypad, so a revoke is never reported done while the
+  PIN still opens the door; after the end, the delete succeeds, because it is then true.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 import logging
-import math
 import re
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import tinytuya
 
@@ -27,27 +46,44 @@ from .backend import (
     PinWindow,
 )
 from .cloud_crypto import decrypt_ticket_key, encrypt_pin
+from .cloud_rules import (
+    ACTIVATE_WITHIN,
+    DELIVERY_IN_PROGRESS,
+    DELIVERY_TIMEOUT,
+    SUB_DEVICE_PIN_LENGTH,
+    WIFI_PIN_LENGTH,
+    CloudDevice,
+    CloudUnsupportedError,
+    DuplicatePinError,
+    OfflineCode,
+    OfflinePinStillValidError,
+    PasswordGoneError,
+    WindowOverlapError,
+    cloud_error,
+    delivery_outcome,
+    password_state,
+    plan_offline,
+    read_device,
+)
 from .errors import (
     InvalidPinError,
     LockAuthError,
     LockError,
-    LockFullError,
     LockOfflineError,
     LockRejectedError,
-    UnsupportedOperationError,
+    LockTimeoutError,
 )
-from .lan import RunBlocking, _to_thread
 
 _LOGGER = logging.getLogger(__name__)
+
+type RunBlocking = Callable[[Callable[[], Any]], Awaitable[Any]]
 
 REGIONS: Final = ("us", "us-e", "eu", "eu-w", "in", "cn", "sg")
 #: Names of the passwords we create start with this, so we never touch anyone else's.
 NAME_PREFIX: Final = "SLT"
+OFFLINE_PREFIX: Final = "offline:"
 _OUR_NAME = re.compile(rf"^{NAME_PREFIX}(\d{{5}})\b")
-_AUTH_CODES: Final = frozenset({1004, 1005, 1010, 1011, 1106, 2009, 2017})
-_OFFLINE_CODES: Final = frozenset({2001})
-_GONE_CODES: Final = frozenset({1000, 2008})
-_FULL_CODES: Final = frozenset({2304})
+_LIVE: Final = frozenset({"pending", "on_lock"})
 
 
 def our_name(ref: int, label: str) -> str:
@@ -59,6 +95,23 @@ def ref_of(name: str) -> int | None:
     """Our reference in a password name, or `None` when the password is not ours."""
     match = _OUR_NAME.match(name)
     return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfflineCreatedPin(CreatedPin):
+    """An offline password: the window it really has, and its first-use deadline.
+
+    `activate_by` is set for `multiple` passwords, which never start working unless typed
+    once before it; the guest has to be told.
+    """
+
+    kind: Literal["once", "multiple"]
+    window: PinWindow
+    activate_by: datetime | None = None
+
+
+async def _to_thread(function: Callable[[], Any]) -> Any:
+    return await asyncio.to_thread(function)
 
 
 class CloudBackend(LockBackend):
@@ -74,12 +127,16 @@ class CloudBackend(LockBackend):
         run_blocking: RunBlocking = _to_thread,
         api_host: str | None = None,
         offline_passwords: bool = False,
-        pin_length: tuple[int, int] = (6, 7),
+        pin_length: tuple[int, int] = (4, 10),
         timeout: float = 30.0,
+        delivery_timeout: float = DELIVERY_TIMEOUT,
+        poll_interval: float = 1.0,
     ) -> None:
-        """Describe the cloud project; nothing is sent until `connect`.
+        """Describe the cloud project; nothing is sent until a call needs it.
 
         `api_host` replaces the region's host (tests point it at the fake cloud).
+        `pin_length` is what the lock's profile allows; the lock's own length (7 or 6, from
+        Tuya) must fall inside it.
         """
         super().__init__()
         if region not in REGIONS:
@@ -91,19 +148,48 @@ class CloudBackend(LockBackend):
         self._run = run_blocking
         self._api_host = api_host
         self._offline = offline_passwords
-        self._pin_length = pin_length
+        self._profile_lengths = pin_length
         self._timeout = timeout
+        self._delivery_timeout = delivery_timeout
+        self._poll_interval = poll_interval
         self._cloud: Any = None
+        self._device: CloudDevice | None = None
+        self._clear_codes: dict[str, OfflineCode] = {}
         self._lock = asyncio.Lock()
         self.capabilities = Capabilities(list_pins=True)
 
+    @property
+    def pin_lengths(self) -> tuple[int, ...]:
+        """PIN lengths this lock takes: one, once Tuya described it; both kinds before that.
+
+        Offline passwords are Tuya's own digits, so any length asked for does.
+        """
+        low, high = self._profile_lengths
+        if self._device is not None:
+            candidates: tuple[int, ...] = (self._device.pin_length,)
+        else:
+            candidates = (SUB_DEVICE_PIN_LENGTH, WIFI_PIN_LENGTH)
+        return tuple(length for length in candidates if low <= length <= high)
+
+    @property
+    def device(self) -> CloudDevice | None:
+        """What Tuya said of the lock at `connect` (category, gateway or not)."""
+        return self._device
+
     async def connect(self) -> LockInfo:
-        """Get a token, then read the device's status to prove it is ours to manage."""
+        """Get a token, learn the lock's kind, then read its status to prove it is ours."""
         async with self._lock:
             self._cloud = None
             await self._ensure_cloud()
+            self._device = None
+            device = await self._describe()
         await self.status()
-        return LockInfo(model="Tuya Cloud lock")
+        return LockInfo(model=device.product_name or device.category or "Tuya Cloud lock")
+
+    async def _describe(self) -> CloudDevice:
+        if self._device is None:
+            self._device = read_device(await self._request(f"/v1.0/devices/{self.device_id}"))
+        return self._device
 
     async def _ensure_cloud(self) -> Any:
         if self._cloud is None:
@@ -141,9 +227,7 @@ class CloudBackend(LockBackend):
     ) -> Any:
         """One API call; Tuya's `{"success": false}` answers become typed errors."""
         cloud = await self._ensure_cloud()
-        url = f"/v1.0/devices/{self.device_id}/{path}"
-        if path.startswith("/"):
-            url = path
+        url = path if path.startswith("/") else f"/v1.0/devices/{self.device_id}/{path}"
         try:
             # tinytuya sets no timeout on its requests: give up waiting for a stalled call.
             answer = await asyncio.wait_for(
@@ -158,7 +242,7 @@ class CloudBackend(LockBackend):
             self.available, self._cloud = False, None
             raise LockOfflineError("Tuya Cloud did not answer usably")
         if not answer.get("success"):
-            error = _cloud_error(answer)
+            error = cloud_error(answer)
             if isinstance(error, LockAuthError):
                 self._cloud = None
             raise error
@@ -166,76 +250,150 @@ class CloudBackend(LockBackend):
         return answer.get("result")
 
     async def status(self) -> LockStatus:
-        """Battery and state from the device's status codes."""
+        """Battery and state from the device's status codes.
+
+        `lock_motor_state` is DP 47, and on the locks that report it `true` means UNLOCKED
+        (tuya-local's lock definitions, e.g. `orion_dl033ha_lock.yaml`).
+        """
         result = await self._request("status")
         codes = {
             item.get("code"): item.get("value") for item in result or [] if isinstance(item, dict)
         }
         battery = codes.get("residual_electricity")
-        state = codes.get("lock_motor_state")
+        unlocked = codes.get("lock_motor_state")
         return LockStatus(
-            locked=state if isinstance(state, bool) else None,
+            locked=not unlocked if isinstance(unlocked, bool) else None,
             battery=battery if isinstance(battery, int) and not isinstance(battery, bool) else None,
             dps={str(code): value for code, value in codes.items()},
         )
 
     async def create_pin(self, request: PinRequest) -> CreatedPin:
-        """Ask the cloud for a ticket, then store the PIN encrypted under the ticket's key."""
+        """Put the PIN in the cloud once, and return only when the lock's side is known."""
         if self._offline:
             return await self._create_offline(request)
-        low, high = self._pin_length
-        if not request.pin.isdigit() or not low <= len(request.pin) <= high:
-            raise InvalidPinError(f"this lock takes PINs of {low} to {high} digits")
         async with self._lock:
-            ticket = await self._request("door-lock/password-ticket", "POST")
-            key = decrypt_ticket_key(str(ticket["ticket_key"]), self._secret)
-            result = await self._request(
-                "door-lock/temp-password",
-                "POST",
-                {
-                    "name": our_name(request.ref, request.name),
-                    "password": encrypt_pin(request.pin, key),
-                    "effective_time": request.window.start_ts,
-                    "invalid_time": request.window.end_ts,
-                    "password_type": "ticket",
-                    "ticket_id": ticket["ticket_id"],
-                    "type": 1 if request.once else 0,
-                },
-            )
-        return CreatedPin(lock_pin_id=str(result["id"]))
+            device = await self._describe()
+            lengths = self.pin_lengths
+            if not request.pin.isdigit() or len(request.pin) not in lengths:
+                takes = " or ".join(str(length) for length in lengths) or "no"
+                raise InvalidPinError(
+                    f"this lock takes PINs of exactly {takes} digits through Tuya Cloud "
+                    f"({'a lock behind a gateway' if device.sub else 'a Wi-Fi lock'})"
+                )
+            password_id = await self._find_ours(request)
+            if password_id is None:
+                password_id = await self._send_new(request)
+            if device.sub:
+                await self._await_delivery(password_id)
+        return CreatedPin(lock_pin_id=password_id)
 
-    async def _create_offline(self, request: PinRequest) -> CreatedPin:
-        """An offline password: Tuya picks it, the lock checks it by itself, by the hour."""
-        starts = _hour_floor(request.window.starts)
-        ends = _hour_ceil(request.window.ends)
-        async with self._lock:
-            result = await self._request(
-                f"/v1.1/devices/{self.device_id}/door-lock/offline-temp-password",
-                "POST",
-                {
-                    "type": "once" if request.once else "multiple",
-                    "effective_time": int(starts.timestamp()),
-                    "invalid_time": int(ends.timestamp()),
-                    "name": our_name(request.ref, request.name),
-                },
-            )
-        return CreatedPin(
-            lock_pin_id=f"offline:{result['offline_temp_password_id']}",
-            pin=str(result["offline_temp_password"]),
+    async def _find_ours(self, request: PinRequest) -> str | None:
+        """Our live password for this reference and window, if a lost answer left one."""
+        for record in await self._request("door-lock/temp-passwords") or []:
+            if (
+                isinstance(record, dict)
+                and ref_of(str(record.get("name", ""))) == request.ref
+                and record.get("effective_time") == request.window.start_ts
+                and record.get("invalid_time") == request.window.end_ts
+                and password_state(record) in _LIVE
+            ):
+                _LOGGER.debug("Password %s is already in the cloud; adopting it", request.ref)
+                return str(record["id"])
+        return None
+
+    async def _send_new(self, request: PinRequest) -> str:
+        """A ticket, then the PIN encrypted under the ticket's key."""
+        ticket = await self._request("door-lock/password-ticket", "POST")
+        key = decrypt_ticket_key(str(ticket["ticket_key"]), self._secret)
+        result = await self._request(
+            "door-lock/temp-password",
+            "POST",
+            {
+                "name": our_name(request.ref, request.name),
+                "password": encrypt_pin(request.pin, key),
+                "effective_time": request.window.start_ts,
+                "invalid_time": request.window.end_ts,
+                "password_type": "ticket",
+                "ticket_id": ticket["ticket_id"],
+                "type": 1 if request.once else 0,
+            },
         )
+        return str(result["id"])
+
+    async def _await_delivery(self, password_id: str) -> None:
+        """Poll the password until the gateway says the lock took it, or refused it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._delivery_timeout
+        while True:
+            record = await self._request(f"door-lock/temp-password/{password_id}")
+            record = record if isinstance(record, dict) else {}
+            status = record.get("delivery_status")
+            if status is None:  # a Bluetooth lock: no delivery status, only its phase
+                if password_state(record) == "failed":
+                    raise LockRejectedError("the gateway could not send the PIN to the lock")
+                return
+            if status != DELIVERY_IN_PROGRESS:
+                error = delivery_outcome(status)
+                if error is not None:
+                    raise error
+                return
+            if loop.time() + self._poll_interval > deadline:
+                raise LockTimeoutError(
+                    f"the lock did not confirm the PIN within {self._delivery_timeout:.0f} s"
+                )
+            await asyncio.sleep(self._poll_interval)
+
+    async def _create_offline(self, request: PinRequest) -> OfflineCreatedPin:
+        """An offline password: Tuya picks it, the lock checks it by itself, by the hour."""
+        plan = plan_offline(
+            request.window.starts, request.window.ends, once=request.once, now=_now()
+        )
+        body: dict[str, Any] = {"type": plan.kind, "name": our_name(request.ref, request.name)}
+        if plan.kind == "multiple":
+            body |= {"effective_time": _ts(plan.starts), "invalid_time": _ts(plan.ends)}
+        async with self._lock:
+            code = _offline_code(await self._request(self._offline_url, "POST", body))
+        return OfflineCreatedPin(
+            lock_pin_id=f"{OFFLINE_PREFIX}{code.code_id}:{_ts(code.ends)}",
+            pin=code.code,
+            kind=plan.kind,
+            window=PinWindow(starts=code.starts, ends=code.ends),
+            activate_by=code.starts + ACTIVATE_WITHIN if plan.kind == "multiple" else None,
+        )
+
+    @property
+    def _offline_url(self) -> str:
+        return f"/v1.1/devices/{self.device_id}/door-lock/offline-temp-password"
 
     async def delete_pin(self, lock_pin_id: str, ref: int) -> None:
         """Delete one of our passwords; one the cloud no longer has counts as deleted."""
-        if lock_pin_id.startswith("offline:"):
-            raise UnsupportedOperationError(
-                "an offline password ends with its window; removing it earlier needs the "
-                "clear code typed on the lock's keypad"
-            )
+        if lock_pin_id.startswith(OFFLINE_PREFIX):
+            await self._withdraw_offline(lock_pin_id)
+            return
         async with self._lock:
             try:
                 await self._request(f"door-lock/temp-passwords/{int(lock_pin_id)}", "DELETE")
-            except _GoneError:
+            except PasswordGoneError:
                 _LOGGER.debug("Password %s was already gone from lock %s", ref, self.device_id)
+
+    async def _withdraw_offline(self, lock_pin_id: str) -> None:
+        """Succeed only once the PIN has stopped working; until then say so, with a clear code."""
+        code_id, _, end = lock_pin_id.removeprefix(OFFLINE_PREFIX).partition(":")
+        until = datetime.fromtimestamp(int(end), UTC) if end.isdigit() else None
+        if until is not None and _now() >= until:
+            return
+        clear = self._clear_codes.get(code_id)
+        if clear is None or clear.ends <= _now():
+            body = {"type": "clear_one", "password_id": code_id, "name": f"{NAME_PREFIX} clear"}
+            try:
+                async with self._lock:
+                    clear = _offline_code(await self._request(self._offline_url, "POST", body))
+            except LockError as err:
+                _LOGGER.debug("No clear code for an offline PIN: %s", type(err).__name__)
+                clear = None
+            else:
+                self._clear_codes[code_id] = clear
+        raise OfflinePinStillValidError(until, clear.code if clear else None)
 
     async def list_pins(self) -> list[LockPin]:
         """The passwords the cloud holds for the lock whose names mark them as ours."""
@@ -245,7 +403,7 @@ class CloudBackend(LockBackend):
         for item in result or []:
             if not isinstance(item, dict) or ref_of(str(item.get("name", ""))) is None:
                 continue
-            if item.get("phase") in (0, 3):  # deleted, or being deleted
+            if password_state(item) not in _LIVE:  # deleted, being deleted, or failed
                 continue
             pins.append(
                 LockPin(
@@ -261,22 +419,29 @@ class CloudBackend(LockBackend):
         self._cloud = None
 
 
-class _GoneError(LockRejectedError):
-    """The cloud has no such password."""
+def _offline_code(result: Any) -> OfflineCode:
+    """Tuya's answer to an offline-password request, with the window it really gave."""
+    try:
+        window = _window(result["effective_time"], result["invalid_time"])
+        code = OfflineCode(
+            code_id=str(result["offline_temp_password_id"]),
+            code=str(result["offline_temp_password"]),
+            starts=window.starts if window else _now(),
+            ends=window.ends if window else _now(),
+        )
+    except (KeyError, TypeError) as err:
+        raise LockRejectedError("Tuya Cloud answered an offline password oddly") from err
+    if window is None or not code.code.isdigit():
+        raise LockRejectedError("Tuya Cloud answered an offline password oddly")
+    return code
 
 
-def _cloud_error(answer: dict[str, Any]) -> LockError:
-    code = answer.get("code")
-    message = str(answer.get("msg") or "no message")[:120]
-    if code in _AUTH_CODES:
-        return LockAuthError(f"Tuya Cloud refused access: {message}")
-    if code in _OFFLINE_CODES:
-        return LockOfflineError(f"Tuya Cloud says the lock is offline: {message}")
-    if code in _GONE_CODES:
-        return _GoneError(message)
-    if code in _FULL_CODES:
-        return LockFullError(message)
-    return LockRejectedError(f"Tuya Cloud error {code}: {message}")
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(moment: datetime) -> int:
+    return int(moment.timestamp())
 
 
 def _window(start: Any, end: Any) -> PinWindow | None:
@@ -287,11 +452,16 @@ def _window(start: Any, end: Any) -> PinWindow | None:
     return None
 
 
-def _hour_floor(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
-def _hour_ceil(moment: datetime) -> datetime:
-    floor = _hour_floor(moment)
-    hours = math.ceil((moment - floor).total_seconds() / 3600)
-    return floor + timedelta(hours=hours)
+__all__ = [
+    "NAME_PREFIX",
+    "REGIONS",
+    "CloudBackend",
+    "CloudDevice",
+    "CloudUnsupportedError",
+    "DuplicatePinError",
+    "OfflineCreatedPin",
+    "OfflinePinStillValidError",
+    "WindowOverlapError",
+    "our_name",
+    "ref_of",
+]
