@@ -156,6 +156,7 @@ class _Fault:
     remaining: int
     path_prefix: str
     error: tuple[int, str] | None = None  # None: the request runs, its answer is lost
+    method: str | None = None  # None: any method
 
 
 def _wall_clock() -> float:
@@ -163,10 +164,10 @@ def _wall_clock() -> float:
     return time.time()
 
 
-def _take(faults: list[_Fault], path: str) -> _Fault | None:
-    """The first fault matching ``path``, counted down and dropped when used up."""
+def _take(faults: list[_Fault], request: web.Request) -> _Fault | None:
+    """The first fault matching the request, counted down and dropped when used up."""
     for fault in faults:
-        if path.startswith(fault.path_prefix):
+        if request.path.startswith(fault.path_prefix) and fault.method in (None, request.method):
             fault.remaining -= 1
             if fault.remaining <= 0:
                 faults.remove(fault)
@@ -240,9 +241,11 @@ class FakeTuyaCloud:
         """
         self._faults.append(_Fault(count, path_prefix, (code, msg)))
 
-    def lose_replies(self, *, count: int = 1, path_prefix: str = "") -> None:
+    def lose_replies(
+        self, *, count: int = 1, path_prefix: str = "", method: str | None = None
+    ) -> None:
         """Carry out the next ``count`` requests under ``path_prefix``, then drop the answer."""
-        self._lost.append(_Fault(count, path_prefix))
+        self._lost.append(_Fault(count, path_prefix, method=method))
 
     def inject_http_status(self, status: int, *, count: int = 1) -> None:
         """Answer the next ``count`` requests with ``status`` and an HTML (non-JSON) body."""
@@ -309,7 +312,7 @@ class FakeTuyaCloud:
             page = f"<html><body><h1>{status}</h1></body></html>"
             return web.Response(status=status, text=page, content_type="text/html")
         try:
-            fault = _take(self._faults, request.path)
+            fault = _take(self._faults, request)
             if fault is not None and fault.error is not None:
                 raise TuyaError(fault.error)
             await self._authenticate(request)
@@ -319,7 +322,7 @@ class FakeTuyaCloud:
                 raise TuyaError(URI_PATH_INVALID) from None
         except TuyaError as err:
             response = self._reply({"code": err.code, "msg": err.msg, "success": False})
-        if _take(self._lost, request.path) is not None and request.transport is not None:
+        if _take(self._lost, request) is not None and request.transport is not None:
             request.transport.abort()  # done, but the client never hears of it
         return response
 

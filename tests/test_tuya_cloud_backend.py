@@ -114,21 +114,22 @@ async def test_status(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
     backend = _backend(hass, fake)
     info = await backend.connect()
     status = await backend.status()
-    assert info.model == "Tuya Cloud lock"
+    assert info.model == "wifi lock"
     assert (status.battery, status.locked) == (41, True)
+    assert status.dps["lock_motor_state"] is False  # Tuya's DP 47: true means unlocked
+    fake.devices[WIFI].locked = False
+    assert (await backend.status()).locked is False
     assert backend.available
 
 
 async def test_zigbee_pin_length(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
-    """A Zigbee lock takes 6 digits; the cloud refuses 7, and we say why."""
-    backend = _backend(hass, fake, ZIGBEE, pin_length=(6, 6))
-    with pytest.raises(InvalidPinError):
+    """A Zigbee lock takes exactly 6 digits; 7 is refused before anything is sent."""
+    backend = _backend(hass, fake, ZIGBEE)
+    with pytest.raises(InvalidPinError, match="exactly 6 digits"):
         await backend.create_pin(_request(pin="4829131"))
+    assert not [path for _, path in fake.requests if path.endswith("temp-password")]
     created = await backend.create_pin(_request(pin="482913"))
     assert fake.passwords[ZIGBEE][int(created.lock_pin_id)].pin == "482913"
-    wifi = _backend(hass, fake, ZIGBEE)
-    with pytest.raises(LockRejectedError, match="length"):
-        await wifi.create_pin(_request(pin="4829131"))
 
 
 async def test_wrong_secret(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
@@ -153,7 +154,7 @@ async def test_errors_mapped(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
     fake.capacity = 1
     await backend.create_pin(_request(ref=1))
     with pytest.raises(LockFullError):
-        await backend.create_pin(_request(ref=2))
+        await backend.create_pin(_request(ref=2, pin="4829132"))
     fake.capacity = 50
 
     fake.inject_error(2001, "device is offline", path_prefix="/v1.0/devices")
@@ -199,8 +200,6 @@ async def test_offline_passwords(hass: HomeAssistant, fake: FakeTuyaCloud) -> No
     assert created.pin == offline.pin
     assert offline.effective_time == int(STARTS.timestamp())
     assert offline.invalid_time == int((STARTS + timedelta(hours=6)).timestamp())
-    with pytest.raises(UnsupportedOperationError, match="clear code"):
-        await backend.delete_pin(created.lock_pin_id, ref=3)
 
 
 async def test_unsupported_operations(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:

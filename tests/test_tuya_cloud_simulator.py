@@ -416,7 +416,9 @@ async def test_offline_passwords(hass: HomeAssistant, fake: FakeTuyaCloud, cloud
     clear = {"type": "clear_one", "password_id": str(stored.id)}
     cleared = (await _call(hass, cloud, url, post=clear))["result"]
     assert cleared["invalid_time"] == NOW + DAY
-    assert fake.offline_passwords[WIFI][int(cleared["offline_temp_password_id"])].target == stored.id
+    assert (
+        fake.offline_passwords[WIFI][int(cleared["offline_temp_password_id"])].target == stored.id
+    )
     for body, error in [
         ({"type": "multiple", "effective_time": NOW, "invalid_time": NOW + 59},
          tuya_cloud.PARAMS_RANGE_INVALID),
