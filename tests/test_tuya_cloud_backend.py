@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from homeassistant.core import HomeAssistant
@@ -17,6 +18,7 @@ from custom_components.smartlock_tuya.tuya import (
     PinRequest,
     PinWindow,
     UnsupportedOperationError,
+    cloud,
 )
 from custom_components.smartlock_tuya.tuya.cloud import our_name, ref_of
 from custom_components.smartlock_tuya.tuya.cloud_crypto import decrypt_ticket_key, encrypt_pin
@@ -215,3 +217,44 @@ def test_unknown_region() -> None:
     """Regions are a fixed set."""
     with pytest.raises(ValueError, match="region"):
         CloudBackend(device_id="x", region="mars", access_id="a", access_secret="b")
+
+
+async def test_default_executor_and_stalled_cloud(fake: FakeTuyaCloud) -> None:
+    """Without Home Assistant's executor a thread does the blocking; a stall is "offline"."""
+    plain = CloudBackend(
+        device_id=WIFI,
+        region="us",
+        access_id=CLOUD_ACCESS_ID,
+        access_secret=CLOUD_SECRET,
+        api_host=fake.host,
+    )
+    assert (await plain.status()).battery == 80
+
+    async def stalled(function: object) -> None:
+        await asyncio.sleep(1)
+
+    slow = CloudBackend(
+        device_id=WIFI,
+        region="us",
+        access_id=CLOUD_ACCESS_ID,
+        access_secret=CLOUD_SECRET,
+        api_host=fake.host,
+        run_blocking=stalled,
+        timeout=0.05,
+    )
+    with pytest.raises(LockOfflineError, match="did not answer"):
+        await slow.connect()
+
+
+def test_odd_offline_answers_refused() -> None:
+    """An offline answer without a code, window or digits is not trusted."""
+    good = {
+        "offline_temp_password_id": "7",
+        "offline_temp_password": "0123456789",
+        "effective_time": 3600,
+        "invalid_time": 7200,
+    }
+    assert cloud._offline_code(good).code == "0123456789"
+    for odd in (None, {}, good | {"offline_temp_password": "12ab"}, good | {"invalid_time": 1}):
+        with pytest.raises(LockRejectedError, match="oddly"):
+            cloud._offline_code(odd)
