@@ -18,10 +18,10 @@ from custom_components.smartlock_tuya.tuya import (
     PinRequest,
     PinWindow,
     UnsupportedOperationError,
-    cloud,
 )
 from custom_components.smartlock_tuya.tuya.cloud import our_name, ref_of
 from custom_components.smartlock_tuya.tuya.cloud_crypto import decrypt_ticket_key, encrypt_pin
+from custom_components.smartlock_tuya.tuya.cloud_rules import read_offline_code
 from custom_components.smartlock_tuya.tuya.errors import CodecError
 from simulators.tuya_cloud import FakeTuyaCloud, aes_decrypt, aes_encrypt
 
@@ -254,7 +254,7 @@ def test_odd_offline_answers_refused() -> None:
         "effective_time": 3600,
         "invalid_time": 7200,
     }
-    assert cloud._offline_code(good).code == "0123456789"
+    assert read_offline_code(good).code == "0123456789"
     for odd in (None, {}, good | {"offline_temp_password": "12ab"}, good | {"invalid_time": 1}):
         with pytest.raises(LockRejectedError, match="oddly"):
-            cloud._offline_code(odd)
+            read_offline_code(odd)

@@ -1,8 +1,9 @@
-"""Cloud backend: Tuya's temporary-password API through `tinytuya.Cloud`.
+"""Cloud backend: Tuya's temporary-password API.
 
 For locks that sleep or sit behind a gateway: the PIN goes to the cloud, which delivers it.
-`tinytuya.Cloud` is synchronous (`requests`), so every call runs in the executor; one
-`asyncio.Lock` keeps a ticket and its use together. The rules Tuya documents (PIN lengths,
+Calls go through our own aiohttp client when a session is injected (`cloud_client`), else
+through tinytuya in the executor (`cloud_tinytuya`); one `asyncio.Lock` keeps a ticket and
+its use together. The rules Tuya documents (PIN lengths,
 `phase` numbers, `delivery_status`, error codes, offline windows) live in `cloud_rules`.
 
 How this backend keeps its word:
@@ -26,14 +27,14 @@ How this backend keeps its word:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
 import re
+import ssl
 from typing import Any, Final, Literal
 
-import tinytuya
+import aiohttp
 
 from .backend import (
     Capabilities,
@@ -45,6 +46,7 @@ from .backend import (
     PinRequest,
     PinWindow,
 )
+from .cloud_client import REGION_HOSTS, CloudClient
 from .cloud_crypto import decrypt_ticket_key, encrypt_pin
 from .cloud_rules import (
     ACTIVATE_WITHIN,
@@ -64,7 +66,12 @@ from .cloud_rules import (
     password_state,
     plan_offline,
     read_device,
+    read_offline_code,
+    unix,
+    utcnow,
+    window_of,
 )
+from .cloud_tinytuya import RunBlocking, TinytuyaTransport, to_thread
 from .errors import (
     InvalidPinError,
     LockAuthError,
@@ -76,9 +83,7 @@ from .errors import (
 
 _LOGGER = logging.getLogger(__name__)
 
-type RunBlocking = Callable[[Callable[[], Any]], Awaitable[Any]]
-
-REGIONS: Final = ("us", "us-e", "eu", "eu-w", "in", "cn", "sg")
+REGIONS: Final = tuple(REGION_HOSTS)
 #: Names of the passwords we create start with this, so we never touch anyone else's.
 NAME_PREFIX: Final = "SLT"
 OFFLINE_PREFIX: Final = "offline:"
@@ -110,10 +115,6 @@ class OfflineCreatedPin(CreatedPin):
     activate_by: datetime | None = None
 
 
-async def _to_thread(function: Callable[[], Any]) -> Any:
-    return await asyncio.to_thread(function)
-
-
 class CloudBackend(LockBackend):
     """A lock reached through the Tuya Cloud project of the user's access id and secret."""
 
@@ -124,8 +125,10 @@ class CloudBackend(LockBackend):
         region: str,
         access_id: str,
         access_secret: str,
-        run_blocking: RunBlocking = _to_thread,
+        run_blocking: RunBlocking = to_thread,
         api_host: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         offline_passwords: bool = False,
         pin_length: tuple[int, int] = (4, 10),
         timeout: float = 30.0,
@@ -134,7 +137,9 @@ class CloudBackend(LockBackend):
     ) -> None:
         """Describe the cloud project; nothing is sent until a call needs it.
 
-        `api_host` replaces the region's host (tests point it at the fake cloud).
+        `api_host` replaces the region's host (tests point it at the fake cloud). With a
+        `session`, calls go through our own aiohttp client on the event loop; without one,
+        through tinytuya in `run_blocking`.
         `pin_length` is what the lock's profile allows; the lock's own length (7 or 6, from
         Tuya) must fall inside it.
         """
@@ -142,17 +147,31 @@ class CloudBackend(LockBackend):
         if region not in REGIONS:
             raise ValueError(f"unknown Tuya region {region!r}")
         self.device_id = device_id
-        self._region = region
-        self._access_id = access_id
         self._secret = access_secret
-        self._run = run_blocking
-        self._api_host = api_host
+        self._api: CloudClient | TinytuyaTransport
+        if session is not None:
+            self._api = CloudClient(
+                session=session,
+                host=api_host or REGION_HOSTS[region],
+                access_id=access_id,
+                access_secret=access_secret,
+                timeout=timeout,
+                ssl_context=ssl_context,
+            )
+        else:
+            self._api = TinytuyaTransport(
+                region=region,
+                access_id=access_id,
+                access_secret=access_secret,
+                device_id=device_id,
+                api_host=api_host,
+                run_blocking=run_blocking,
+                timeout=timeout,
+            )
         self._offline = offline_passwords
         self._profile_lengths = pin_length
-        self._timeout = timeout
         self._delivery_timeout = delivery_timeout
         self._poll_interval = poll_interval
-        self._cloud: Any = None
         self._device: CloudDevice | None = None
         self._clear_codes: dict[str, OfflineCode] = {}
         self._lock = asyncio.Lock()
@@ -179,8 +198,8 @@ class CloudBackend(LockBackend):
     async def connect(self) -> LockInfo:
         """Get a token, learn the lock's kind, then read its status to prove it is ours."""
         async with self._lock:
-            self._cloud = None
-            await self._ensure_cloud()
+            self._api.forget_token()
+            await self._api.ensure_token()
             self._device = None
             device = await self._describe()
         await self.status()
@@ -191,60 +210,20 @@ class CloudBackend(LockBackend):
             self._device = read_device(await self._request(f"/v1.0/devices/{self.device_id}"))
         return self._device
 
-    async def _ensure_cloud(self) -> Any:
-        if self._cloud is None:
-            try:
-                cloud = await asyncio.wait_for(self._run(self._make_cloud), self._timeout)
-            except TimeoutError as err:
-                raise LockOfflineError("Tuya Cloud did not answer") from err
-            if cloud is None:
-                raise LockOfflineError("cannot reach Tuya Cloud")
-            if cloud.error or not cloud.token:
-                raise LockAuthError("Tuya Cloud refused the access id and secret")
-            self._cloud = cloud
-        return self._cloud
-
-    def _make_cloud(self) -> Any:
-        # A placeholder token stops the constructor from fetching one from the region's
-        # host before `api_host` can be applied; the real token is fetched right after.
-        cloud = tinytuya.Cloud(
-            apiRegion=self._region,
-            apiKey=self._access_id,
-            apiSecret=self._secret,
-            apiDeviceID=self.device_id,
-            initial_token="pending",  # noqa: S106 - not a credential
-        )
-        if self._api_host:
-            cloud.urlhost = self._api_host
-        try:
-            cloud._gettoken()  # noqa: SLF001 - tinytuya has no public way to defer the token
-        except OSError:  # requests' errors are OSErrors: nothing answered
-            return None
-        return cloud
-
     async def _request(
         self, path: str, action: str = "GET", body: dict[str, Any] | None = None
     ) -> Any:
         """One API call; Tuya's `{"success": false}` answers become typed errors."""
-        cloud = await self._ensure_cloud()
         url = path if path.startswith("/") else f"/v1.0/devices/{self.device_id}/{path}"
         try:
-            # tinytuya sets no timeout on its requests: give up waiting for a stalled call.
-            answer = await asyncio.wait_for(
-                self._run(lambda: cloud.cloudrequest(url, action=action, post=body)),
-                self._timeout,
-            )
-        except (OSError, TimeoutError) as err:  # requests' errors are OSErrors
+            answer = await self._api.request(action, url, body)
+        except LockOfflineError:
             self.available = False
-            raise LockOfflineError(f"cannot reach Tuya Cloud: {type(err).__name__}") from err
-        if not isinstance(answer, dict) or "Err" in answer:
-            # No answer (a token renewal failed) or not JSON: start over with a new token.
-            self.available, self._cloud = False, None
-            raise LockOfflineError("Tuya Cloud did not answer usably")
+            raise
         if not answer.get("success"):
             error = cloud_error(answer)
             if isinstance(error, LockAuthError):
-                self._cloud = None
+                self._api.forget_token()
             raise error
         self.available = True
         return answer.get("result")
@@ -346,15 +325,15 @@ class CloudBackend(LockBackend):
     async def _create_offline(self, request: PinRequest) -> OfflineCreatedPin:
         """An offline password: Tuya picks it, the lock checks it by itself, by the hour."""
         plan = plan_offline(
-            request.window.starts, request.window.ends, once=request.once, now=_now()
+            request.window.starts, request.window.ends, once=request.once, now=utcnow()
         )
         body: dict[str, Any] = {"type": plan.kind, "name": our_name(request.ref, request.name)}
         if plan.kind == "multiple":
-            body |= {"effective_time": _ts(plan.starts), "invalid_time": _ts(plan.ends)}
+            body |= {"effective_time": unix(plan.starts), "invalid_time": unix(plan.ends)}
         async with self._lock:
-            code = _offline_code(await self._request(self._offline_url, "POST", body))
+            code = read_offline_code(await self._request(self._offline_url, "POST", body))
         return OfflineCreatedPin(
-            lock_pin_id=f"{OFFLINE_PREFIX}{code.code_id}:{_ts(code.ends)}",
+            lock_pin_id=f"{OFFLINE_PREFIX}{code.code_id}:{unix(code.ends)}",
             pin=code.code,
             kind=plan.kind,
             window=PinWindow(starts=code.starts, ends=code.ends),
@@ -380,14 +359,14 @@ class CloudBackend(LockBackend):
         """Succeed only once the PIN has stopped working; until then say so, with a clear code."""
         code_id, _, end = lock_pin_id.removeprefix(OFFLINE_PREFIX).partition(":")
         until = datetime.fromtimestamp(int(end), UTC) if end.isdigit() else None
-        if until is not None and _now() >= until:
+        if until is not None and utcnow() >= until:
             return
         clear = self._clear_codes.get(code_id)
-        if clear is None or clear.ends <= _now():
+        if clear is None or clear.ends <= utcnow():
             body = {"type": "clear_one", "password_id": code_id, "name": f"{NAME_PREFIX} clear"}
             try:
                 async with self._lock:
-                    clear = _offline_code(await self._request(self._offline_url, "POST", body))
+                    clear = read_offline_code(await self._request(self._offline_url, "POST", body))
             except LockError as err:
                 _LOGGER.debug("No clear code for an offline PIN: %s", type(err).__name__)
                 clear = None
@@ -409,47 +388,14 @@ class CloudBackend(LockBackend):
                 LockPin(
                     lock_pin_id=str(item["id"]),
                     name=str(item["name"]),
-                    window=_window(item.get("effective_time"), item.get("invalid_time")),
+                    window=window_of(item.get("effective_time"), item.get("invalid_time")),
                 )
             )
         return pins
 
     async def close(self) -> None:
-        """Nothing stays open between calls."""
-        self._cloud = None
-
-
-def _offline_code(result: Any) -> OfflineCode:
-    """Tuya's answer to an offline-password request, with the window it really gave."""
-    try:
-        window = _window(result["effective_time"], result["invalid_time"])
-        code = OfflineCode(
-            code_id=str(result["offline_temp_password_id"]),
-            code=str(result["offline_temp_password"]),
-            starts=window.starts if window else _now(),
-            ends=window.ends if window else _now(),
-        )
-    except (KeyError, TypeError) as err:
-        raise LockRejectedError("Tuya Cloud answered an offline password oddly") from err
-    if window is None or not code.code.isdigit():
-        raise LockRejectedError("Tuya Cloud answered an offline password oddly")
-    return code
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _ts(moment: datetime) -> int:
-    return int(moment.timestamp())
-
-
-def _window(start: Any, end: Any) -> PinWindow | None:
-    if isinstance(start, int) and isinstance(end, int) and start < end:
-        return PinWindow(
-            starts=datetime.fromtimestamp(start, UTC), ends=datetime.fromtimestamp(end, UTC)
-        )
-    return None
+        """Nothing stays open between calls; the session belongs to whoever injected it."""
+        self._api.forget_token()
 
 
 __all__ = [

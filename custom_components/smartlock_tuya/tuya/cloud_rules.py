@@ -26,10 +26,11 @@ Sources (read them before changing a number here):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 import math
 from typing import Any, Final, Literal
 
+from .backend import PinWindow
 from .errors import LockAuthError, LockError, LockFullError, LockOfflineError, LockRejectedError
 
 #: PIN length per lock kind (Tuya: "Wi-Fi lock: 7. Zigbee or Bluetooth lock: 6").
@@ -229,3 +230,35 @@ class OfflineCode:
     code: str = field(repr=False)
     starts: datetime
     ends: datetime
+
+
+def read_offline_code(result: Any) -> OfflineCode:
+    """Tuya's answer to an offline-password request, with the window it really gave."""
+    try:
+        window = window_of(result["effective_time"], result["invalid_time"])
+        code_id = str(result["offline_temp_password_id"])
+        digits = str(result["offline_temp_password"])
+    except (KeyError, TypeError) as err:
+        raise LockRejectedError("Tuya Cloud answered an offline password oddly") from err
+    if window is None or not digits.isdigit():
+        raise LockRejectedError("Tuya Cloud answered an offline password oddly")
+    return OfflineCode(code_id=code_id, code=digits, starts=window.starts, ends=window.ends)
+
+
+def window_of(start: Any, end: Any) -> PinWindow | None:
+    """A window from Tuya's Unix seconds, or `None` when they do not make one."""
+    if isinstance(start, int) and isinstance(end, int) and start < end:
+        return PinWindow(
+            starts=datetime.fromtimestamp(start, UTC), ends=datetime.fromtimestamp(end, UTC)
+        )
+    return None
+
+
+def utcnow() -> datetime:
+    """Now, aware; looked up at each call so tests can move the clock."""
+    return datetime.now(UTC)
+
+
+def unix(moment: datetime) -> int:
+    """Unix seconds, as Tuya's API takes them."""
+    return int(moment.timestamp())
