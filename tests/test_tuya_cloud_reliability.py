@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
+import ssl
 
+import aiohttp
 from homeassistant.core import HomeAssistant
 import pytest
 
@@ -37,8 +41,26 @@ BLE = "ble-lock-1"
 HOUR = timedelta(hours=1)
 
 
+type Api = tuple[aiohttp.ClientSession | None, ssl.SSLContext | None]
+
+
+@pytest.fixture(params=["tinytuya", "aiohttp"])
+async def api(
+    request: pytest.FixtureRequest, hass: HomeAssistant, fake: FakeTuyaCloud
+) -> AsyncIterator[Api]:
+    """Every test runs through tinytuya in the executor and through our aiohttp client."""
+    if request.param == "tinytuya":
+        yield None, None
+        return
+    context = await hass.async_add_executor_job(
+        partial(ssl.create_default_context, cafile=fake.ca_file)
+    )
+    async with aiohttp.ClientSession() as session:
+        yield session, context
+
+
 def _backend(
-    hass: HomeAssistant, fake: FakeTuyaCloud, device: str = WIFI, **kwargs: object
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud, device: str = WIFI, **kwargs: object
 ) -> CloudBackend:
     return CloudBackend(
         device_id=device,
@@ -46,6 +68,8 @@ def _backend(
         access_id=CLOUD_ACCESS_ID,
         access_secret=CLOUD_SECRET,
         run_blocking=hass.async_add_executor_job,
+        session=api[0],
+        ssl_context=api[1],
         api_host=fake.host,
         delivery_timeout=kwargs.pop("delivery_timeout", 5.0),  # type: ignore[arg-type]
         poll_interval=0.1,
@@ -66,9 +90,11 @@ def _posts(fake: FakeTuyaCloud, suffix: str) -> int:
 # -- 1. length by device type -------------------------------------------------------------
 
 
-async def test_lengths_come_from_the_device(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
+async def test_lengths_come_from_the_device(
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud
+) -> None:
     """Wi-Fi takes exactly 7 digits, a lock behind a gateway exactly 6, as Tuya reports it."""
-    wifi, zigbee = _backend(hass, fake), _backend(hass, fake, ZIGBEE)
+    wifi, zigbee = _backend(api, hass, fake), _backend(api, hass, fake, ZIGBEE)
     assert wifi.pin_lengths == zigbee.pin_lengths == (6, 7)  # not known yet
     await wifi.connect()
     await zigbee.connect()
@@ -83,16 +109,18 @@ async def test_lengths_come_from_the_device(hass: HomeAssistant, fake: FakeTuyaC
         await wifi.create_pin(_request(pin="48291a1"))
     assert _posts(fake, "/temp-password") == 0  # refused up front, nothing sent
     # A profile that allows only 6 digits leaves a Wi-Fi lock no length at all.
-    narrow = _backend(hass, fake, pin_length=(6, 6))
+    narrow = _backend(api, hass, fake, pin_length=(6, 6))
     await narrow.connect()
     assert narrow.pin_lengths == ()
     with pytest.raises(InvalidPinError, match="exactly no digits"):
         await narrow.create_pin(_request())
 
 
-async def test_length_learned_on_first_create(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
+async def test_length_learned_on_first_create(
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud
+) -> None:
     """Without `connect`, the first create still asks Tuya what the lock is."""
-    backend = _backend(hass, fake, ZIGBEE)
+    backend = _backend(api, hass, fake, ZIGBEE)
     with pytest.raises(InvalidPinError):
         await backend.create_pin(_request(pin="4829131"))
     assert ("GET", f"/v1.0/devices/{ZIGBEE}") in fake.requests
@@ -101,10 +129,12 @@ async def test_length_learned_on_first_create(hass: HomeAssistant, fake: FakeTuy
 # -- 2. Zigbee: confirmed by delivery_status -----------------------------------------------
 
 
-async def test_zigbee_waits_for_delivery(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
+async def test_zigbee_waits_for_delivery(
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud
+) -> None:
     """The create returns only after the gateway reports the PIN configured."""
     fake.devices[ZIGBEE].delivery_delay = 0.5
-    backend = _backend(hass, fake, ZIGBEE)
+    backend = _backend(api, hass, fake, ZIGBEE)
     created = await backend.create_pin(_request(pin="482913"))
     stored = fake.passwords[ZIGBEE][int(created.lock_pin_id)]
     assert stored.delivery_status == tuya_cloud.DELIVERY_DONE
@@ -121,6 +151,7 @@ async def test_zigbee_waits_for_delivery(hass: HomeAssistant, fake: FakeTuyaClou
     ],
 )
 async def test_zigbee_refusals(
+    api: Api,
     hass: HomeAssistant,
     fake: FakeTuyaCloud,
     pin: str,
@@ -128,7 +159,7 @@ async def test_zigbee_refusals(
     error: type[LockRejectedError],
 ) -> None:
     """Duplicate (4), full (5) and overlap (6) are refusals, each with its own error."""
-    backend = _backend(hass, fake, ZIGBEE)
+    backend = _backend(api, hass, fake, ZIGBEE)
     await backend.create_pin(_request(pin="482913"))
     fake.capacity = 1
     with pytest.raises(error):
@@ -136,10 +167,12 @@ async def test_zigbee_refusals(
     assert [pin.name for pin in await backend.list_pins()] == ["SLT00001 Maria"]
 
 
-async def test_zigbee_unconfirmed_then_adopted(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
+async def test_zigbee_unconfirmed_then_adopted(
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud
+) -> None:
     """No answer within the delivery timeout is a timeout; the retry adopts the same password."""
     fake.set_online(ZIGBEE, False)
-    backend = _backend(hass, fake, ZIGBEE, delivery_timeout=0.3)
+    backend = _backend(api, hass, fake, ZIGBEE, delivery_timeout=0.3)
     with pytest.raises(LockTimeoutError, match="did not confirm"):
         await backend.create_pin(_request(pin="482913"))
     fake.set_online(ZIGBEE, True)
@@ -147,10 +180,12 @@ async def test_zigbee_unconfirmed_then_adopted(hass: HomeAssistant, fake: FakeTu
     assert list(fake.passwords[ZIGBEE]) == [int(created.lock_pin_id)]
 
 
-async def test_bluetooth_behind_a_gateway(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
+async def test_bluetooth_behind_a_gateway(
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud
+) -> None:
     """A Bluetooth lock takes 6 digits; phase 7 (failed to be sent) is a refusal."""
     fake.add_device(BLE, kind="ble")
-    backend = _backend(hass, fake, BLE)
+    backend = _backend(api, hass, fake, BLE)
     created = await backend.create_pin(_request(pin="482913"))
     assert [pin.lock_pin_id for pin in await backend.list_pins()] == [created.lock_pin_id]
     fake.devices[BLE].unreachable = True
@@ -165,15 +200,17 @@ async def test_bluetooth_behind_a_gateway(hass: HomeAssistant, fake: FakeTuyaClo
 # -- 3. phase per protocol ------------------------------------------------------------------
 
 
-async def test_list_reads_each_protocols_phase(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
+async def test_list_reads_each_protocols_phase(
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud
+) -> None:
     """A deleted Zigbee password (phase 4) and a Wi-Fi one being deleted (3) are not held."""
-    zigbee = _backend(hass, fake, ZIGBEE)
+    zigbee = _backend(api, hass, fake, ZIGBEE)
     first = await zigbee.create_pin(_request(pin="482913"))
     second = await zigbee.create_pin(_request(ref=2, pin="482914"))
     await zigbee.delete_pin(first.lock_pin_id, ref=1)
     assert fake.passwords[ZIGBEE][int(first.lock_pin_id)].phase == 4
     assert [pin.lock_pin_id for pin in await zigbee.list_pins()] == [second.lock_pin_id]
-    wifi = _backend(hass, fake)
+    wifi = _backend(api, hass, fake)
     created = await wifi.create_pin(_request())
     fake.set_online(WIFI, False)
     await wifi.delete_pin(created.lock_pin_id, ref=1)
@@ -184,9 +221,11 @@ async def test_list_reads_each_protocols_phase(hass: HomeAssistant, fake: FakeTu
 # -- 4. error codes as documented -----------------------------------------------------------
 
 
-async def test_not_supported_is_not_gone(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
+async def test_not_supported_is_not_gone(
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud
+) -> None:
     """2008 on a delete is a refusal: the PIN may still be on the lock, so never "done"."""
-    backend = _backend(hass, fake)
+    backend = _backend(api, hass, fake)
     created = await backend.create_pin(_request())
     fake.inject_error(*tuya_cloud.COMMAND_NOT_SUPPORTED, path_prefix="/v1.0/devices")
     with pytest.raises(CloudUnsupportedError, match="2008"):
@@ -194,9 +233,11 @@ async def test_not_supported_is_not_gone(hass: HomeAssistant, fake: FakeTuyaClou
     assert not fake.passwords[WIFI][int(created.lock_pin_id)].deleted
 
 
-async def test_device_not_supported_is_not_auth(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
+async def test_device_not_supported_is_not_auth(
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud
+) -> None:
     """2009 says the device cannot do this; the credentials are fine and the token is kept."""
-    backend = _backend(hass, fake)
+    backend = _backend(api, hass, fake)
     await backend.connect()
     fake.inject_error(*tuya_cloud.DEVICE_NOT_SUPPORTED, path_prefix="/v1.0/devices")
     with pytest.raises(CloudUnsupportedError) as caught:
@@ -206,14 +247,14 @@ async def test_device_not_supported_is_not_auth(hass: HomeAssistant, fake: FakeT
     assert [path for _, path in fake.requests].count("/v1.0/token") == 1
 
 
-async def test_offline_and_permission(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
+async def test_offline_and_permission(api: Api, hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
     """2001 is an offline lock; 1106 a device the project may not manage."""
-    backend = _backend(hass, fake)
+    backend = _backend(api, hass, fake)
     fake.inject_error(*tuya_cloud.DEVICE_OFFLINE, path_prefix="/v1.0/devices")
     with pytest.raises(LockOfflineError, match="2001"):
         await backend.status()
     with pytest.raises(LockAuthError, match="1106"):
-        await _backend(hass, fake, "stranger").connect()
+        await _backend(api, hass, fake, "stranger").connect()
 
 
 # -- issue 9 case 6: a lost answer never makes a twin ---------------------------------------
@@ -221,10 +262,10 @@ async def test_offline_and_permission(hass: HomeAssistant, fake: FakeTuyaCloud) 
 
 @pytest.mark.parametrize(("device", "pin"), [(WIFI, "4829131"), (ZIGBEE, "482913")])
 async def test_lost_answer_makes_no_twin(
-    hass: HomeAssistant, fake: FakeTuyaCloud, device: str, pin: str
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud, device: str, pin: str
 ) -> None:
     """Tuya stored the password but the answer was lost: the retry adopts it."""
-    backend = _backend(hass, fake, device)
+    backend = _backend(api, hass, fake, device)
     fake.lose_replies(path_prefix=f"/v1.0/devices/{device}/door-lock/temp-password", method="POST")
     with pytest.raises(LockOfflineError):
         await backend.create_pin(_request(pin=pin))
@@ -238,10 +279,10 @@ async def test_lost_answer_makes_no_twin(
 
 
 async def test_other_windows_and_refs_are_not_adopted(
-    hass: HomeAssistant, fake: FakeTuyaCloud
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud
 ) -> None:
     """Only our reference with the same window is "ours again"; a new window is a new PIN."""
-    backend = _backend(hass, fake)
+    backend = _backend(api, hass, fake)
     first = await backend.create_pin(_request())
     moved = PinWindow(starts=WINDOW.starts + HOUR, ends=WINDOW.ends + HOUR)
     await backend.delete_pin(first.lock_pin_id, ref=1)
@@ -255,10 +296,10 @@ async def test_other_windows_and_refs_are_not_adopted(
 
 
 async def test_once_where_the_server_window_covers(
-    hass: HomeAssistant, fake: FakeTuyaCloud
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud
 ) -> None:
     """A `once` request within this hour to +6 h is a `once` password over the server's hours."""
-    backend = _backend(hass, fake, offline_passwords=True)
+    backend = _backend(api, hass, fake, offline_passwords=True)
     window = PinWindow(starts=NOW + HOUR, ends=NOW + 3 * HOUR)
     created = await backend.create_pin(_request(pin="0", window=window, once=True))
     assert isinstance(created, OfflineCreatedPin)
@@ -269,10 +310,10 @@ async def test_once_where_the_server_window_covers(
 
 
 async def test_multiple_elsewhere_with_its_deadline(
-    hass: HomeAssistant, fake: FakeTuyaCloud
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud
 ) -> None:
     """Beyond the `once` window, a `multiple` covers the stay and must be used within 24 h."""
-    backend = _backend(hass, fake, offline_passwords=True)
+    backend = _backend(api, hass, fake, offline_passwords=True)
     late = STARTS + timedelta(hours=30, minutes=10)
     window = PinWindow(starts=STARTS + timedelta(minutes=20), ends=late)
     created = await backend.create_pin(_request(pin="0", window=window, once=True))
@@ -284,9 +325,9 @@ async def test_multiple_elsewhere_with_its_deadline(
     assert (stored.type, stored.pin) == ("multiple", created.pin)
 
 
-async def test_offline_answer_checked(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
+async def test_offline_answer_checked(api: Api, hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
     """An offline answer without a usable code or window is refused, not trusted."""
-    backend = _backend(hass, fake, offline_passwords=True)
+    backend = _backend(api, hass, fake, offline_passwords=True)
     fake.inject_error(1111, "system is busy, please retry later", path_prefix="/v1.1")
     with pytest.raises(LockRejectedError, match="1111"):
         await backend.create_pin(_request(pin="0"))
@@ -296,10 +337,10 @@ async def test_offline_answer_checked(hass: HomeAssistant, fake: FakeTuyaCloud) 
 
 
 async def test_offline_revoke_is_truthful(
-    hass: HomeAssistant, fake: FakeTuyaCloud, clock: Clock
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud, clock: Clock
 ) -> None:
     """Before its end the PIN still works: say until when, with a clear code; after, done."""
-    backend = _backend(hass, fake, offline_passwords=True)
+    backend = _backend(api, hass, fake, offline_passwords=True)
     window = PinWindow(starts=STARTS, ends=STARTS + timedelta(hours=5, minutes=10))
     created = await backend.create_pin(_request(pin="0", window=window))
     with pytest.raises(OfflinePinStillValidError) as caught:
@@ -317,9 +358,11 @@ async def test_offline_revoke_is_truthful(
     await backend.delete_pin(created.lock_pin_id, ref=1)
 
 
-async def test_offline_revoke_without_known_end(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
+async def test_offline_revoke_without_known_end(
+    api: Api, hass: HomeAssistant, fake: FakeTuyaCloud
+) -> None:
     """An id from before ends were kept: still not "done"; no clear code for an unknown id."""
-    backend = _backend(hass, fake, offline_passwords=True)
+    backend = _backend(api, hass, fake, offline_passwords=True)
     with pytest.raises(OfflinePinStillValidError) as caught:
         await backend.delete_pin("offline:1234", ref=1)
     assert (caught.value.until, caught.value.clear_code) == (None, None)
