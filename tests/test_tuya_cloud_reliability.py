@@ -366,3 +366,15 @@ async def test_offline_revoke_without_known_end(
     with pytest.raises(OfflinePinStillValidError) as caught:
         await backend.delete_pin("offline:1234", ref=1)
     assert (caught.value.until, caught.value.clear_code) == (None, None)
+
+
+async def test_lost_delete_answer(api: Api, hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
+    """A delete whose answer was lost is done: the retry finds the password gone."""
+    backend = _backend(api, hass, fake)
+    created = await backend.create_pin(_request())
+    fake.lose_replies(path_prefix=f"/v1.0/devices/{WIFI}/door-lock", method="DELETE")
+    try:
+        await backend.delete_pin(created.lock_pin_id, ref=1)
+    except LockOfflineError:
+        await backend.delete_pin(created.lock_pin_id, ref=1)
+    assert fake.live(WIFI) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,8 @@ from custom_components.smartlock_tuya.tuya.cloud_rules import (
     password_state,
     plan_offline,
     read_device,
+    read_offline_code,
+    window_of,
 )
 
 NOW = datetime(2026, 3, 10, 15, 25, tzinfo=UTC)
@@ -96,12 +99,20 @@ def test_delivery_outcomes(status: int, error: type[LockError] | None) -> None:
         (2322, DuplicatePinError),
         (1111, LockRejectedError),
         (None, LockRejectedError),
+        ([2008], LockRejectedError),
+        (True, LockRejectedError),
     ],
 )
-def test_error_codes(code: int | None, error: type[LockError]) -> None:
+def test_error_codes(code: object, error: type[LockError]) -> None:
     """Each documented code maps to the error its text means, and nothing broader."""
     mapped = cloud_error({"success": False, "code": code, "msg": "m"})
     assert type(mapped) is error
+
+
+def test_windows_beyond_datetime() -> None:
+    """Timestamps no datetime can hold make no window rather than a crash."""
+    assert window_of(0, 10**20) is None
+    assert window_of(5, 5) is None
 
 
 def test_device_kind() -> None:
@@ -146,3 +157,25 @@ def test_still_valid_error_keeps_the_clear_code_out_of_the_text() -> None:
     assert "1234567890" not in str(error)
     assert NOW.isoformat() in str(error)
     assert "end of its window" in str(OfflinePinStillValidError(None, None))
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+_KEYS = st.sampled_from(
+    ["phase", "delivery_status", "sub", "category", "code", "msg", "effective_time",
+     "invalid_time", "offline_temp_password", "offline_temp_password_id"]
+)  # fmt: skip
+
+
+@given(st.dictionaries(_KEYS, _JSON) | _JSON)
+def test_cloud_answers_fuzzed(answer: Any) -> None:
+    """Whatever the cloud sends, the readers answer or raise a typed lock error: no crash."""
+    record = answer if isinstance(answer, dict) else {"phase": answer}
+    assert password_state(record) in (None, "pending", "on_lock", "removing", "gone", "failed")
+    assert isinstance(cloud_error(record), LockError)
+    for reader in (read_device, read_offline_code):
+        with contextlib.suppress(LockError):
+            reader(answer)

@@ -170,6 +170,7 @@ class PasswordGoneError(LockRejectedError):
 def cloud_error(answer: dict[str, Any]) -> LockError:
     """Tuya's `{"success": false, "code": …}` as the typed error its code documents."""
     code = answer.get("code")
+    code = code if isinstance(code, int) and not isinstance(code, bool) else None
     message = str(answer.get("msg") or "no message")[:120]
     if code in _AUTH_CODES:
         return LockAuthError(f"Tuya Cloud refused access ({code}): {message}")
@@ -247,11 +248,14 @@ def read_offline_code(result: Any) -> OfflineCode:
 
 def window_of(start: Any, end: Any) -> PinWindow | None:
     """A window from Tuya's Unix seconds, or `None` when they do not make one."""
-    if isinstance(start, int) and isinstance(end, int) and start < end:
+    if not (isinstance(start, int) and isinstance(end, int) and start < end):
+        return None
+    try:
         return PinWindow(
             starts=datetime.fromtimestamp(start, UTC), ends=datetime.fromtimestamp(end, UTC)
         )
-    return None
+    except (OverflowError, OSError, ValueError):  # beyond what a datetime can hold
+        return None
 
 
 def utcnow() -> datetime:
