@@ -181,7 +181,8 @@ class CloudBackend(LockBackend):
     def pin_lengths(self) -> tuple[int, ...]:
         """PIN lengths this lock takes: one, once Tuya described it; both kinds before that.
 
-        Offline passwords are Tuya's own digits, so any length asked for does.
+        Only lengths the profile also allows count. In offline mode Tuya chooses the digits,
+        so the PIN asked for is never sent and its length does not matter.
         """
         low, high = self._profile_lengths
         if self._device is not None:
