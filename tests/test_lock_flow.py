@@ -266,3 +266,16 @@ async def test_entry_not_loaded(hass: HomeAssistant, mock_config_entry: MockConf
     result = await _start(hass, mock_config_entry)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "entry_not_loaded"
+
+
+async def test_reconfigure_while_account_not_loaded(
+    hass: HomeAssistant, account: Any, lock_entry: MockConfigEntry
+) -> None:
+    """Changing a lock of an account that is not loaded gives a clear abort, not a crash."""
+    lock_entry.add_to_hass(hass)  # never set up: no runtime data
+    result = await hass.config_entries.subentries.async_init(
+        (lock_entry.entry_id, SUBENTRY_LOCK),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": LOCK_SUBENTRY},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded_reconfigure"
