@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
@@ -10,9 +12,10 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smartlock_tuya.const import CONF_PROFILE, DOMAIN, SUBENTRY_LOCK
+from custom_components.smartlock_tuya.const import CONF_HOST, CONF_PROFILE, DOMAIN, SUBENTRY_LOCK
 from custom_components.smartlock_tuya.removal import ISSUE_PINS_LEFT
 from custom_components.smartlock_tuya.scheduler import CredentialState
 from custom_components.smartlock_tuya.storage import LifecycleStore
@@ -218,3 +221,74 @@ async def test_two_accounts_share_a_lock(
         if registered.domain == "lock" and registered.platform == DOMAIN
     ]
     assert sorted(locks) == ["127.0.0.1_lock_front-door-1", "second.example_lock_front-door-1"]
+
+
+async def test_lock_refusing_the_delete(
+    hass: HomeAssistant, started: MockConfigEntry, lan_lock: SimulatedLock
+) -> None:
+    """A lock that answers but refuses to delete keeps the PIN, and the issue says so."""
+    pin = credential(started, MARIA).pin
+    lan_lock.reject_next(10)
+    hass.config_entries.async_remove_subentry(started, LOCK_SUBENTRY)
+    await settle(hass)
+    assert pin in pins_on(lan_lock)
+    assert _issue(hass, started) is not None
+
+
+async def test_lock_with_no_pin_on_it(
+    hass: HomeAssistant,
+    account: StaysSimulator,
+    lock_entry: MockConfigEntry,
+    lan_lock: SimulatedLock,
+) -> None:
+    """Nothing reached the lock: removing it needs no connection and raises no issue."""
+    await lan_lock.set_offline("refuse")
+    lock_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(lock_entry.entry_id)
+    await settle(hass)
+    connections = lan_lock.connections
+    hass.config_entries.async_remove_subentry(lock_entry, LOCK_SUBENTRY)
+    await settle(hass)
+    assert lan_lock.connections == connections
+    assert _issue(hass, lock_entry) is None
+    assert await _stored_state(hass, lock_entry) is CredentialState.REVOKED
+
+
+@pytest.mark.parametrize(
+    "broken", [{CONF_PROFILE: "gone"}, {CONF_HOST: None}], ids=["profile", "address"]
+)
+async def test_lock_that_cannot_be_reached_any_more(
+    hass: HomeAssistant,
+    started: MockConfigEntry,
+    lan_lock: SimulatedLock,
+    broken: dict[str, Any],
+) -> None:
+    """A lock whose settings no longer work: its PINs are named, not silently forgotten."""
+    subentry = started.subentries[LOCK_SUBENTRY]
+    data = {key: value for key, value in {**subentry.data, **broken}.items() if value is not None}
+    hass.config_entries.async_update_subentry(started, subentry, data=data)
+    await settle(hass)
+    hass.config_entries.async_remove_subentry(started, LOCK_SUBENTRY)
+    await settle(hass)
+    assert pins_on(lan_lock)
+    issue = _issue(hass, started)
+    assert issue is not None
+    assert "R-maria" in (issue.translation_placeholders or {})["holders"]
+
+
+async def test_removal_from_an_account_that_cannot_start(
+    hass: HomeAssistant, account: StaysSimulator, lock_entry: MockConfigEntry
+) -> None:
+    """An account refused by Stays is not restarted by a lock's removal."""
+    account.client_secret = "rotated"
+    lock_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(lock_entry.entry_id)
+    await hass.async_block_till_done()
+    assert lock_entry.state is ConfigEntryState.SETUP_ERROR
+    other = MockConfigEntry(domain="other_domain")
+    other.add_to_hass(hass)
+    hass.config_entries.async_update_entry(other, title="changed")  # not ours: ignored
+    hass.config_entries.async_remove_subentry(lock_entry, LOCK_SUBENTRY)
+    await settle(hass)
+    assert lock_entry.state is ConfigEntryState.SETUP_ERROR
+    assert _issue(hass, lock_entry) is None

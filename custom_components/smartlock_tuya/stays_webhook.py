@@ -23,6 +23,7 @@ from .stays import StaysError, StaysNotFoundError
 
 if TYPE_CHECKING:
     from .coordinator import SmartLockConfigEntry
+    from .lifecycle import PinManager
 
 MAX_BODY: Final = 64 * 1024
 #: Stays' actions are short dotted names ("reservation.modified"); anything else is not stored.
@@ -126,36 +127,40 @@ async def _handle(
     if isinstance(parsed, str):
         return _answer(HTTPStatus.BAD_REQUEST, parsed)
     action, payload = parsed
+    manager = entry.runtime_data.manager
+    if manager is None:  # pragma: no cover - set up before the webhook is registered
+        return _answer(HTTPStatus.SERVICE_UNAVAILABLE, "starting")
     if action.startswith("listing."):
         entry.async_create_background_task(
-            hass, _refresh_listings(entry, action_summary(action)), f"{DOMAIN} webhook listings"
+            hass,
+            _refresh_listings(entry, manager, action_summary(action)),
+            f"{DOMAIN} webhook listings",
         )
         return _answer(HTTPStatus.OK, "accepted")
-    if action.startswith("reservation.") and entry.runtime_data.manager is not None:
+    if action.startswith("reservation."):
         reservation_id = reservation_id_of(payload)
         if reservation_id is None:
             return _answer(HTTPStatus.BAD_REQUEST, "no reservation id")
         entry.async_create_background_task(
             hass,
-            _apply_reservation(entry, action_summary(action), reservation_id),
+            _apply_reservation(entry, manager, action_summary(action), reservation_id),
             f"{DOMAIN} webhook reservation",
         )
         return _answer(HTTPStatus.OK, "accepted")
-    _record_ignored(entry, action_summary(action))
+    _record_ignored(manager, action_summary(action))
     return _answer(HTTPStatus.OK, IGNORED)
 
 
-async def _refresh_listings(entry: SmartLockConfigEntry, action: str) -> None:
+async def _refresh_listings(entry: SmartLockConfigEntry, manager: PinManager, action: str) -> None:
     """A listing changed: read the account again."""
     await entry.runtime_data.coordinator.async_request_refresh()
-    _record(entry, action, None, "listings refreshed")
+    _record(manager, action, None, "listings refreshed")
 
 
-async def _apply_reservation(entry: SmartLockConfigEntry, action: str, reservation_id: str) -> None:
+async def _apply_reservation(
+    entry: SmartLockConfigEntry, manager: PinManager, action: str, reservation_id: str
+) -> None:
     """Fetch the reservation by id and let the lifecycle act on Stays' answer."""
-    manager = entry.runtime_data.manager
-    if manager is None:  # pragma: no cover - the handler only schedules with a manager
-        return
     try:
         reservation = await entry.runtime_data.client.reservation(reservation_id)
     except StaysNotFoundError:
@@ -164,29 +169,22 @@ async def _apply_reservation(entry: SmartLockConfigEntry, action: str, reservati
         LOGGER.debug(
             "Webhook for %s: Stays unreachable (%s); the poll will catch up", reservation_id, err
         )
-        _record(entry, action, reservation_id, "deferred: Stays unreachable")
+        _record(manager, action, reservation_id, "deferred: Stays unreachable")
         return
     await manager.async_apply_reservation(reservation, reservation_id)
-    _record(entry, action, reservation_id, "applied" if reservation is not None else "not found")
+    _record(manager, action, reservation_id, "applied" if reservation is not None else "not found")
 
 
-def _record(
-    entry: SmartLockConfigEntry, action: str, reservation_id: str | None, outcome: str
-) -> None:
+def _record(manager: PinManager, action: str, reservation_id: str | None, outcome: str) -> None:
     """Keep the outcome in the trail, saved with the lifecycle's next save.
 
     The webhook never saves by itself: a save before the Store has loaded would replace it.
     """
-    manager = entry.runtime_data.manager
-    if manager is not None:
-        manager.store.record_webhook(action, reservation_id, outcome)
+    manager.store.record_webhook(action, reservation_id, outcome)
 
 
-def _record_ignored(entry: SmartLockConfigEntry, action: str) -> None:
+def _record_ignored(manager: PinManager, action: str) -> None:
     """Keep a short, bounded trace of news nobody acts on (saved with the next save)."""
-    manager = entry.runtime_data.manager
-    if manager is None:
-        return
     trail = manager.store.data.webhooks
     ignored = [line for line in trail if line.detail == IGNORED]
     for line in ignored[: max(0, len(ignored) - MAX_IGNORED + 1)]:
