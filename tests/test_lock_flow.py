@@ -40,6 +40,20 @@ from simulators.tuya_lock import SimulatedLock
 from .conftest import CLOUD_ACCESS_ID, CLOUD_SECRET, LOCK_SUBENTRY, WIFI, lan_lock_data
 
 
+def _device(
+    registry: dr.DeviceRegistry, entry: MockConfigEntry, identifier: tuple[str, str]
+) -> dr.DeviceEntry | None:
+    """A device of the entry by identifier, in a way every supported Home Assistant allows."""
+    return next(
+        (
+            device
+            for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+            if identifier in device.identifiers
+        ),
+        None,
+    )
+
+
 async def _start(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_LOCK), context={"source": SOURCE_USER}
@@ -75,7 +89,7 @@ async def test_add_lan_lock(
     assert subentry.unique_id == "front-door-1"
     assert subentry.data[CONF_LISTING_IDS] == ["L-beach", "L-loft"]
     assert hass.states.get("lock.front_door").state == "locked"
-    assert device_registry.async_get_device(identifiers={(DOMAIN, "lock_front-door-1")})
+    assert _device(device_registry, init_integration, (DOMAIN, "lock_front-door-1"))
 
 
 @pytest.mark.parametrize(
@@ -252,10 +266,10 @@ async def test_remove_lock_removes_device(
     hass: HomeAssistant, init_lock: MockConfigEntry, device_registry: dr.DeviceRegistry
 ) -> None:
     """Deleting the lock's subentry deletes its device and entities."""
-    assert device_registry.async_get_device(identifiers={(DOMAIN, "lock_front-door-1")})
+    assert _device(device_registry, init_lock, (DOMAIN, "lock_front-door-1"))
     hass.config_entries.async_remove_subentry(init_lock, LOCK_SUBENTRY)
     await hass.async_block_till_done()
-    assert device_registry.async_get_device(identifiers={(DOMAIN, "lock_front-door-1")}) is None
+    assert _device(device_registry, init_lock, (DOMAIN, "lock_front-door-1")) is None
     assert hass.states.get("lock.front_door") is None
     assert init_lock.state is ConfigEntryState.LOADED
 
