@@ -40,6 +40,20 @@ from simulators.tuya_lock import SimulatedLock
 from .conftest import CLOUD_ACCESS_ID, CLOUD_SECRET, LOCK_SUBENTRY, WIFI, lan_lock_data
 
 
+def _device(
+    registry: dr.DeviceRegistry, entry: MockConfigEntry, identifier: tuple[str, str]
+) -> dr.DeviceEntry | None:
+    """A device of the entry by identifier, in a way every supported Home Assistant allows."""
+    return next(
+        (
+            device
+            for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+            if identifier in device.identifiers
+        ),
+        None,
+    )
+
+
 async def _start(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_LOCK), context={"source": SOURCE_USER}
@@ -75,7 +89,7 @@ async def test_add_lan_lock(
     assert subentry.unique_id == "front-door-1"
     assert subentry.data[CONF_LISTING_IDS] == ["L-beach", "L-loft"]
     assert hass.states.get("lock.front_door").state == "locked"
-    assert device_registry.async_get_device(identifiers={(DOMAIN, "lock_front-door-1")})
+    assert _device(device_registry, init_integration, (DOMAIN, "lock_front-door-1"))
 
 
 @pytest.mark.parametrize(
@@ -252,10 +266,10 @@ async def test_remove_lock_removes_device(
     hass: HomeAssistant, init_lock: MockConfigEntry, device_registry: dr.DeviceRegistry
 ) -> None:
     """Deleting the lock's subentry deletes its device and entities."""
-    assert device_registry.async_get_device(identifiers={(DOMAIN, "lock_front-door-1")})
+    assert _device(device_registry, init_lock, (DOMAIN, "lock_front-door-1"))
     hass.config_entries.async_remove_subentry(init_lock, LOCK_SUBENTRY)
     await hass.async_block_till_done()
-    assert device_registry.async_get_device(identifiers={(DOMAIN, "lock_front-door-1")}) is None
+    assert _device(device_registry, init_lock, (DOMAIN, "lock_front-door-1")) is None
     assert hass.states.get("lock.front_door") is None
     assert init_lock.state is ConfigEntryState.LOADED
 
@@ -266,3 +280,116 @@ async def test_entry_not_loaded(hass: HomeAssistant, mock_config_entry: MockConf
     result = await _start(hass, mock_config_entry)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "entry_not_loaded"
+
+
+async def test_reconfigure_while_account_not_loaded(
+    hass: HomeAssistant, account: Any, lock_entry: MockConfigEntry
+) -> None:
+    """Changing a lock of an account that is not loaded gives a clear abort, not a crash."""
+    lock_entry.add_to_hass(hass)  # never set up: no runtime data
+    result = await hass.config_entries.subentries.async_init(
+        (lock_entry.entry_id, SUBENTRY_LOCK),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": LOCK_SUBENTRY},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded_reconfigure"
+
+
+async def test_profile_gone_before_submit(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    lan_lock: SimulatedLock,
+    profiles_file: Path,
+) -> None:
+    """A user profile shown in the form but deleted before submitting is refused, not used."""
+    profiles = {"mine": {"codec": "unlock_method", "dps": {"create": 1, "delete": 2}}}
+    await hass.async_add_executor_job(profiles_file.write_text, json.dumps(profiles))
+    result = await _start(hass, init_integration)
+    await hass.async_add_executor_job(profiles_file.unlink)
+    result = await _submit(hass, result["flow_id"], lan_lock_data(lan_lock, "mine"))
+    assert result["errors"] == {CONF_PROFILE: "unsupported_profile"}
+
+
+async def test_profile_without_state_dp(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    lan_lock: SimulatedLock,
+    profiles_file: Path,
+) -> None:
+    """A profile that names no state DP cannot be contradicted by the lock's report."""
+    profiles = {"mine": {"codec": "unlock_method", "dps": {"create": 1, "delete": 2}}}
+    await hass.async_add_executor_job(profiles_file.write_text, json.dumps(profiles))
+    result = await _start(hass, init_integration)
+    result = await _submit(hass, result["flow_id"], lan_lock_data(lan_lock, "mine"))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_reconfigure_a_lock_that_failed_to_set_up(
+    hass: HomeAssistant, init_lock: MockConfigEntry, lan_lock: SimulatedLock
+) -> None:
+    """A lock not running (its profile vanished) is tested directly and fixed by reconfiguring."""
+    subentry = init_lock.subentries[LOCK_SUBENTRY]
+    good = dict(subentry.data)
+    hass.config_entries.async_update_subentry(init_lock, subentry, data={**good, CONF_PROFILE: "x"})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert init_lock.runtime_data.locks == {}
+    result = await hass.config_entries.subentries.async_init(
+        (init_lock.entry_id, SUBENTRY_LOCK),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": LOCK_SUBENTRY},
+    )
+    result = await _submit(hass, result["flow_id"], good)
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert LOCK_SUBENTRY in init_lock.runtime_data.locks
+
+
+async def test_reconfigure_cloud_lock_with_bad_account_details(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Cloud details the account lacks, or a region Tuya does not have, are form errors."""
+    cloud_lock = {
+        CONF_NAME: "Back door",
+        CONF_DEVICE_ID: WIFI,
+        CONF_BACKEND: "cloud",
+        "protocol_version": "auto",
+        CONF_PROFILE: "unlock_method",
+        CONF_LISTING_IDS: ["L-loft"],
+    }
+    hass.config_entries.async_add_subentry(
+        init_integration,
+        ConfigSubentry(
+            data=cloud_lock, subentry_type=SUBENTRY_LOCK, title="Back door", unique_id=WIFI
+        ),
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    subentry_id = next(iter(init_integration.subentries))
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, SUBENTRY_LOCK),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry_id},
+    )
+    result = await _submit(hass, result["flow_id"], cloud_lock)
+    assert result["errors"] == {"base": "invalid_cloud_auth"}  # no cloud project yet
+    hass.config_entries.async_update_entry(
+        init_integration,
+        data={
+            **init_integration.data,
+            CONF_CLOUD_REGION: "mars",
+            CONF_CLOUD_ACCESS_ID: CLOUD_ACCESS_ID,
+            CONF_CLOUD_ACCESS_SECRET: CLOUD_SECRET,
+        },
+    )
+    result = await _submit(hass, result["flow_id"], cloud_lock)
+    assert result["errors"] == {"base": "unknown"}
+
+
+async def test_unexpected_error_while_testing(
+    hass: HomeAssistant, init_integration: MockConfigEntry, lan_lock: SimulatedLock
+) -> None:
+    """Whatever goes wrong talking to the lock, the form answers with an error."""
+    result = await _start(hass, init_integration)
+    with patch(
+        "custom_components.smartlock_tuya.tuya.lan.LanBackend.connect",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await _submit(hass, result["flow_id"], lan_lock_data(lan_lock, "unlock_method"))
+    assert result["errors"] == {"base": "unknown"}

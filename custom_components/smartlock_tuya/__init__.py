@@ -14,7 +14,11 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.typing import ConfigType
@@ -44,6 +48,7 @@ from .coordinator import (
 from .entity import account_device_id, listing_device_id, lock_device_id
 from .lifecycle import MAX_PARALLEL_LOCKS, PinManager
 from .lock_coordinator import LockCoordinator, LockRuntime
+from .removal import async_follow_lock_removals, async_revoke_locks, lock_subentries
 from .services import async_setup_services
 from .stays import StaysClient
 from .storage import LifecycleStore
@@ -54,8 +59,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions once, whatever the number of accounts."""
+    """Register the actions once, whatever the number of accounts, and watch lock removals."""
     async_setup_services(hass)
+    async_follow_lock_removals(hass)
     return True
 
 
@@ -103,6 +109,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
             hass.loop.call_soon(_remove_stale_devices_if_loaded, hass, entry)
 
     _remove_stale_devices(hass, entry)
+    _migrate_lock_unique_ids(hass, entry)
     entry.async_on_unload(coordinator.async_add_listener(remove_stale_listings))
     entry.async_on_unload(_reload_on_change(hass, entry))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -196,6 +203,8 @@ def _reload_on_change(hass: HomeAssistant, entry: SmartLockConfigEntry) -> Any:
             and changed_entry.entry_id == entry.entry_id
             and changed_entry.state is ConfigEntryState.LOADED
             and _settings_of(changed_entry) != applied
+            # A removed lock's PINs are revoked first; that removal restarts the entry itself.
+            and set(applied[1]) <= set(lock_subentries(changed_entry))
         ):
             hass.config_entries.async_schedule_reload(entry.entry_id)
 
@@ -203,13 +212,37 @@ def _reload_on_change(hass: HomeAssistant, entry: SmartLockConfigEntry) -> Any:
 
 
 def _current_device_ids(entry: SmartLockConfigEntry) -> set[tuple[str, str]]:
+    """Devices the account still has: a lock that failed to set up keeps its device.
+
+    Its entities then keep their names and areas until it comes back.
+    """
     runtime = entry.runtime_data
     host = runtime.coordinator.host
     return (
         {account_device_id(host)}
         | {listing_device_id(host, listing_id) for listing_id in runtime.coordinator.data.listings}
-        | {lock_device_id(lock.device_id) for lock in runtime.locks.values()}
+        | {
+            lock_device_id(subentry.data[CONF_DEVICE_ID])
+            for subentry in lock_subentries(entry).values()
+            if CONF_DEVICE_ID in subentry.data
+        }
     )
+
+
+@callback
+def _migrate_lock_unique_ids(hass: HomeAssistant, entry: SmartLockConfigEntry) -> None:
+    """Move lock entities from `lock_<device>` ids to ones that name the account too.
+
+    The registry entry is kept, so entity ids, names and areas stay as the user set them.
+    """
+    registry = er.async_get(hass)
+    account = entry.unique_id or entry.entry_id
+    for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if not registered.unique_id.startswith("lock_"):
+            continue
+        new_id = f"{account}_{registered.unique_id}"
+        if registry.async_get_entity_id(registered.domain, DOMAIN, new_id) is None:
+            registry.async_update_entity(registered.entity_id, new_unique_id=new_id)
 
 
 @callback
@@ -233,7 +266,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) -> None:
-    """Forget the account's credentials with it (the locks' PINs expire by their windows)."""
+    """Take the account's PINs off its locks, say which stayed on, then forget its credentials."""
+    await async_revoke_locks(hass, entry, lock_subentries(entry), keep_store=False)
     await LifecycleStore(hass, entry.entry_id).async_remove()
 
 

@@ -13,7 +13,6 @@ from .const import CONF_CLOUD_ACCESS_ID, CONF_CLOUD_ACCESS_SECRET, CONF_LOCAL_KE
 from .coordinator import SmartLockConfigEntry
 from .lock_coordinator import LockRuntime
 from .scheduler import Credential
-from .stays_webhook import webhook_url
 
 TO_REDACT = {
     CONF_WEBHOOK_ID,
@@ -64,9 +63,8 @@ async def async_get_config_entry_diagnostics(
             subentry_id: _lock(entry.subentries[subentry_id].data, lock)
             for subentry_id, lock in entry.runtime_data.locks.items()
         },
-        "webhook_url": webhook_url(hass, entry.data[CONF_WEBHOOK_ID])
-        if CONF_WEBHOOK_ID in entry.data
-        else None,
+        # The URL's id is the webhook's only secret: say whether there is one, never which.
+        "webhook_configured": CONF_WEBHOOK_ID in entry.data,
         "credentials": [_credential(c) for c in manager.credentials.values()] if manager else [],
         "audit": [vars(line) for line in manager.store.data.audit][-50:] if manager else [],
     }

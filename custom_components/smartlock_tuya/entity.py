@@ -28,6 +28,13 @@ def lock_device_id(device_id: str) -> tuple[str, str]:
     return (DOMAIN, f"lock_{device_id}")
 
 
+def lock_unique_id(lock: LockRuntime, key: str | None = None) -> str:
+    """Unique id of a lock's entity: the account comes first, so two accounts can share a lock."""
+    entry = lock.coordinator.config_entry
+    account = entry.unique_id or entry.entry_id
+    return f"{account}_lock_{lock.device_id}" + (f"_{key}" if key else "")
+
+
 def account_device(host: str) -> DeviceInfo:
     """The Stays account as a service device."""
     return DeviceInfo(

@@ -7,7 +7,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SmartLockConfigEntry
-from .entity import SmartLockEntity, lock_device
+from .entity import SmartLockEntity, lock_device, lock_unique_id
 from .lock_coordinator import LockCoordinator, LockRuntime
 
 PARALLEL_UPDATES = 0
@@ -32,7 +32,7 @@ class PinUnlockEvent(SmartLockEntity[LockCoordinator], EventEntity):
 
     def __init__(self, lock: LockRuntime) -> None:
         """Attach to the lock's device."""
-        super().__init__(lock.coordinator, f"lock_{lock.device_id}_pin_unlock", lock_device(lock))
+        super().__init__(lock.coordinator, lock_unique_id(lock, "pin_unlock"), lock_device(lock))
 
     async def async_added_to_hass(self) -> None:
         """Listen for the lock's reports of PIN unlocks."""

@@ -41,6 +41,7 @@ from .const import (
     EVENT_PIN_REVOKED,
     LOGGER,
 )
+from .entity import lock_unique_id
 from .messages import default_message_template
 from .notify import async_send, render_message
 from .pins import PinSource, generate
@@ -568,7 +569,7 @@ class PinManager:
         lock = self._locks.get(lock_id)
         if lock is None:
             return None
-        return er.async_get(self.hass).async_get_entity_id("lock", DOMAIN, f"lock_{lock.device_id}")
+        return er.async_get(self.hass).async_get_entity_id("lock", DOMAIN, lock_unique_id(lock))
 
     def _fire(
         self, event: str, credential: Credential, extra: dict[str, Any] | None = None

@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
 from .coordinator import SmartLockConfigEntry
-from .entity import SmartLockEntity, lock_device
+from .entity import SmartLockEntity, lock_device, lock_unique_id
 from .lock_coordinator import LockCoordinator, LockRuntime, translation_key_for
 from .tuya import LockError
 
@@ -37,7 +37,7 @@ class TuyaLock(SmartLockEntity[LockCoordinator], LockEntity):
 
     def __init__(self, lock: LockRuntime) -> None:
         """A lock entity named after its device."""
-        super().__init__(lock.coordinator, f"lock_{lock.device_id}", lock_device(lock))
+        super().__init__(lock.coordinator, lock_unique_id(lock), lock_device(lock))
         self._lock = lock
 
     @property

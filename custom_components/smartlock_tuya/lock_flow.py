@@ -136,6 +136,9 @@ class LockSubentryFlow(ConfigSubentryFlow):
         """Change a lock's details; the lock is tested again before they are saved."""
         entry: SmartLockConfigEntry = self._get_entry()
         subentry = self._get_reconfigure_subentry()
+        if entry.state is not ConfigEntryState.LOADED:
+            # The listings to choose from, and the running lock to step aside, come from setup.
+            return self.async_abort(reason="entry_not_loaded_reconfigure")
         errors: dict[str, str] = {}
         if user_input is not None:
             lock = _cleaned(user_input)

@@ -19,7 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import SmartLockConfigEntry, StaysCoordinator, StaysData
-from .entity import SmartLockEntity, StaysEntity, lock_device
+from .entity import SmartLockEntity, StaysEntity, lock_device, lock_unique_id
 from .lifecycle import credentials_signal
 from .lock_coordinator import LockCoordinator, LockRuntime
 from .scheduler import CredentialState
@@ -134,7 +134,7 @@ class BatterySensor(SmartLockEntity[LockCoordinator], SensorEntity):
 
     def __init__(self, lock: LockRuntime) -> None:
         """Attach to the lock's device."""
-        super().__init__(lock.coordinator, f"lock_{lock.device_id}_battery", lock_device(lock))
+        super().__init__(lock.coordinator, lock_unique_id(lock, "battery"), lock_device(lock))
 
     @property
     def native_value(self) -> int | None:
@@ -150,7 +150,7 @@ class NextCheckInSensor(SmartLockEntity[StaysCoordinator], SensorEntity):
 
     def __init__(self, coordinator: StaysCoordinator, lock: LockRuntime) -> None:
         """Read arrivals from the account's reservations, shown on the lock's device."""
-        super().__init__(coordinator, f"lock_{lock.device_id}_next_check_in", lock_device(lock))
+        super().__init__(coordinator, lock_unique_id(lock, "next_check_in"), lock_device(lock))
         self._listing_ids = frozenset(lock.listing_ids)
 
     @property

@@ -28,6 +28,7 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .const import DOMAIN
+from .entity import lock_unique_id
 from .pins import mask
 from .scheduler import Credential, CredentialKey, CredentialState
 
@@ -53,8 +54,6 @@ ATTR_CREDENTIAL_ID: Final = "credential_id"
 ATTR_RESERVATION_ID: Final = "reservation_id"
 ATTR_REVEAL: Final = "reveal"
 
-#: The lock entity's unique id is this prefix and the lock's Tuya device id.
-_LOCK_UNIQUE_ID_PREFIX: Final = "lock_"
 #: `async_create_adhoc` rejects a PIN with these ValueError messages, which are translation keys.
 _PIN_REJECTIONS: Final = frozenset({"pin_in_use", "pin_does_not_fit"})
 
@@ -128,17 +127,11 @@ def _lock_target(hass: HomeAssistant, entity_id: str) -> tuple[PinManager, str]:
         registered is not None
         and registered.platform == DOMAIN
         and registered.domain == Platform.LOCK
-        and registered.unique_id.startswith(_LOCK_UNIQUE_ID_PREFIX)
     ):
-        device_id = registered.unique_id.removeprefix(_LOCK_UNIQUE_ID_PREFIX)
-        # The entity's own account first; a lock is set up under one account at a time.
-        managers = sorted(
-            _loaded_managers(hass),
-            key=lambda manager: manager.entry.entry_id != registered.config_entry_id,
-        )
-        for manager in managers:
+        # The unique id names the account and the lock, so two accounts may share a lock.
+        for manager in _loaded_managers(hass):
             for subentry_id, lock in manager.entry.runtime_data.locks.items():
-                if lock.device_id == device_id:
+                if lock_unique_id(lock) == registered.unique_id:
                     return manager, subentry_id
     raise ServiceValidationError(
         translation_domain=DOMAIN,

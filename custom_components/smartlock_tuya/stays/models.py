@@ -87,7 +87,8 @@ def parse_time(value: Any) -> time | None:
     if not isinstance(value, str):
         return None
     parts = value.strip().split(":")
-    if len(parts) not in (2, 3) or not all(part.isdigit() for part in parts):
+    # ASCII digits only: `isdigit` also accepts "²", which `int` then refuses.
+    if len(parts) not in (2, 3) or not all(part.isascii() and part.isdigit() for part in parts):
         return None
     hour, minute = int(parts[0]), int(parts[1])
     if hour > 23 or minute > 59:

@@ -1,0 +1,1 @@
+"""Fuzzers of every parser that reads outside data."""
