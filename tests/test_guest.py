@@ -55,7 +55,7 @@ async def test_message_sent_once_with_the_pin(
     assert manager is not None
     await manager.async_sync()
     assert len(calls) == 1  # not again
-    assert await manager.async_send_pin("R-maria")  # unless asked
+    assert await manager.messages.async_send("R-maria")  # unless asked
     assert len(calls) == 2
 
 

@@ -51,6 +51,7 @@ def test_bad_records_dropped_alone() -> None:
 async def test_round_trip_and_remove(hass: HomeAssistant) -> None:
     """What is saved loads back the same; removing the entry removes the file."""
     store = LifecycleStore(hass, "entry")
+    await store.async_load()
     store.data = parse_data({"credentials": [GOOD], "stays": [STAY]})
     store.audit("pushed", CredentialKey("R-1", "lock"))
     store.record_webhook("reservation.modified", "R-1", "applied")

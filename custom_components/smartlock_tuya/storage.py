@@ -1,14 +1,18 @@
 """Versioned storage of the lifecycle: credentials, the last good stays, and the audit trail.
 
 Every change that follows a lock-side change is saved at once (`async_save`), never delayed:
-a restart must find exactly what the locks hold.
+a restart must find exactly what the locks hold. A file from a newer version of the
+integration is refused, never rewritten: a downgrade must not lose what the newer one knew.
+Revoked credentials are kept `RETENTION` after their window ends (for the owner's questions
+about a past stay, which `list_credentials` answers), then pruned so the store stays small.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+import secrets
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
@@ -23,6 +27,12 @@ STORAGE_MINOR_VERSION: Final = 1
 AUDIT_LIMIT: Final = 1000
 WEBHOOK_LIMIT: Final = 200
 MAX_REF: Final = 0xFFFF
+#: How long a revoked credential stays listed after its window ended, before it is pruned.
+RETENTION: Final = timedelta(days=30)
+
+
+class StoreTooNewError(Exception):
+    """The file was written by a newer major version: refuse it rather than rewrite it."""
 
 
 class _VersionedStore(Store[dict[str, Any]]):
@@ -31,6 +41,8 @@ class _VersionedStore(Store[dict[str, Any]]):
     async def _async_migrate_func(
         self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
     ) -> dict[str, Any]:
+        if old_major_version > STORAGE_VERSION:
+            raise StoreTooNewError(f"version {old_major_version}.{old_minor_version}")
         # Version 1.1 is the first; a minor bump only adds keys, which loading defaults.
         return old_data
 
@@ -55,6 +67,8 @@ class LifecycleData:
     stays_complete: bool = False
     audit: deque[AuditEntry] = field(default_factory=lambda: deque(maxlen=AUDIT_LIMIT))
     webhooks: deque[AuditEntry] = field(default_factory=lambda: deque(maxlen=WEBHOOK_LIMIT))
+    #: The last PIN reference handed out per lock: references only move forward.
+    last_refs: dict[str, int] = field(default_factory=dict)
 
 
 class LifecycleStore:
@@ -66,14 +80,23 @@ class LifecycleStore:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", minor_version=STORAGE_MINOR_VERSION
         )
         self.data = LifecycleData()
+        self.loaded = False
 
     async def async_load(self) -> LifecycleData:
-        """Read what was saved; unreadable records are dropped one by one, not all at once."""
+        """Read what was saved; unreadable records are dropped one by one, not all at once.
+
+        Raises `StoreTooNewError` for a newer file; nothing is saved over it afterwards.
+        """
         self.data = parse_data(await self._store.async_load() or {})
+        self.loaded = True
         return self.data
 
     async def async_save(self) -> None:
         """Write now: what the locks hold must survive a crash a second later."""
+        if not self.loaded:
+            # Saving before loading would replace the file with an empty store, and the
+            # PINs already on the locks would be forgotten.
+            raise RuntimeError("the lifecycle store is saved before it is loaded")
         await self._store.async_save(self._dump())
 
     async def async_remove(self) -> None:
@@ -111,16 +134,42 @@ class LifecycleStore:
         )
 
     def next_ref(self, lock_id: str) -> int:
-        """The lowest reference no live credential on this lock uses (a lock's PIN number)."""
+        """A reference (the lock's number for a PIN) never used on this lock while stored.
+
+        References move forward from the last one handed out, so a freed one is not reused
+        while its PIN might still be on the lock; a lock first seen starts at a random one,
+        so that a wiped store or a re-added account does not meet its own old PINs.
+        """
         used = {
             credential.ref
             for credential in self.data.credentials.values()
-            if credential.key.lock_id == lock_id and credential.live
+            if credential.key.lock_id == lock_id
         }
-        for ref in range(1, MAX_REF + 1):
+        last = self.data.last_refs.get(lock_id)
+        if last is None:
+            last = secrets.randbelow(MAX_REF)
+        for step in range(1, MAX_REF + 1):
+            ref = (last + step - 1) % MAX_REF + 1
             if ref not in used:
+                self.data.last_refs[lock_id] = ref
                 return ref
         raise ValueError("every PIN reference of this lock is in use")
+
+    def prune(self, now: datetime) -> int:
+        """Drop revoked credentials and past stays older than `RETENTION`; returns how many."""
+        horizon = now - RETENTION
+        old = [
+            key
+            for key, credential in self.data.credentials.items()
+            if not credential.live and not credential.on_lock and credential.ends < horizon
+        ]
+        for key in old:
+            del self.data.credentials[key]
+        for reservation_id in [
+            stay.reservation_id for stay in self.data.stays.values() if stay.check_out < horizon
+        ]:
+            del self.data.stays[reservation_id]
+        return len(old)
 
     def _dump(self) -> dict[str, Any]:
         return {
@@ -129,6 +178,7 @@ class LifecycleStore:
             "stays_complete": self.data.stays_complete,
             "audit": [vars(entry) for entry in self.data.audit],
             "webhooks": [vars(entry) for entry in self.data.webhooks],
+            "last_refs": dict(self.data.last_refs),
         }
 
 
@@ -138,19 +188,37 @@ def parse_data(raw: dict[str, Any]) -> LifecycleData:
     for item in raw.get("credentials", []):
         try:
             credential = _credential(item)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             continue
         data.credentials[credential.key] = credential
     for item in raw.get("stays", []):
         try:
             stay = _stay(item)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             continue
         data.stays[stay.reservation_id] = stay
     data.stays_complete = bool(raw.get("stays_complete", False))
-    data.audit.extend(AuditEntry(**item) for item in raw.get("audit", []))
-    data.webhooks.extend(AuditEntry(**item) for item in raw.get("webhooks", []))
+    data.audit.extend(_lines(raw.get("audit")))
+    data.webhooks.extend(_lines(raw.get("webhooks")))
+    refs = raw.get("last_refs")
+    if isinstance(refs, dict):
+        data.last_refs = {
+            str(lock_id): ref
+            for lock_id, ref in refs.items()
+            if isinstance(ref, int) and 1 <= ref <= MAX_REF
+        }
     return data
+
+
+def _lines(raw: Any) -> list[AuditEntry]:
+    """Trail lines; one unreadable line is dropped alone."""
+    lines = []
+    for item in raw if isinstance(raw, list) else ():
+        try:
+            lines.append(AuditEntry(**item))
+        except TypeError:
+            continue
+    return lines
 
 
 def _time(value: Any) -> datetime:
@@ -182,6 +250,9 @@ def _credential(item: dict[str, Any]) -> Credential:
         guest_name=item.get("guest_name"),
         adhoc=bool(item.get("adhoc", False)),
         revoked_by_user=bool(item.get("revoked_by_user", False)),
+        unconfirmed=bool(item.get("unconfirmed", False)),
+        message_attempts=int(item.get("message_attempts", 0)),
+        message_retry=_optional_time(item.get("message_retry")),
     )
 
 
@@ -203,6 +274,9 @@ def _dump_credential(credential: Credential) -> dict[str, Any]:
         "guest_name": credential.guest_name,
         "adhoc": credential.adhoc,
         "revoked_by_user": credential.revoked_by_user,
+        "unconfirmed": credential.unconfirmed,
+        "message_attempts": credential.message_attempts,
+        "message_retry": credential.message_retry.isoformat() if credential.message_retry else None,
     }
 
 
