@@ -150,7 +150,8 @@ async def test_failing_notify_never_stops_the_lifecycle(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """Case 1 and 13: a platform error is one failed message, retried, alerted, then sent;
-    the PINs still come and go on time."""
+    the PINs still come and go on time.
+    """
     broken = True
     calls: list[ServiceCall] = []
 

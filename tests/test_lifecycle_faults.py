@@ -116,7 +116,8 @@ async def test_moved_reservation_leaves_the_old_lock(
     lan_lock: SimulatedLock,
 ) -> None:
     """Case 3: a reservation moved to a listing this lock does not serve is revoked here,
-    with no endless re-checks of it."""
+    with no endless re-checks of it.
+    """
     maria = credential(started, MARIA)
     await account.change_reservation("R-maria", listingId="L-loft", _idlisting="L-loft")
     for _ in range(3):

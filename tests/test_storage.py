@@ -80,9 +80,7 @@ async def test_round_trip_and_remove(hass: HomeAssistant) -> None:
     assert [w.detail for w in loaded.webhooks] == ["applied"]
     assert store.next_ref("lock") == 2
     store.data.last_refs.clear()
-    assert (
-        store.next_ref("lock") != 1
-    )  # never the ref of a PIN that may be on the lock  # after ref 1, the next one: references move forward
+    assert store.next_ref("lock") != 1  # a lock first seen starts at a random reference
     await store.async_remove()
     assert (await LifecycleStore(hass, "entry").async_load()).credentials == {}
 
