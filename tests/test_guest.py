@@ -149,8 +149,9 @@ async def test_failing_notify_never_stops_the_lifecycle(
     clock: Clock,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    """Case 1 and 13: a platform error is one failed message, retried, alerted, then sent;
-    the PINs still come and go on time.
+    """Case 1 and 13: a platform error is one failed message, retried, alerted, then sent.
+
+    The PINs still come and go on time meanwhile.
     """
     broken = True
     calls: list[ServiceCall] = []

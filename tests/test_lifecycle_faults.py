@@ -115,8 +115,9 @@ async def test_moved_reservation_leaves_the_old_lock(
     account: StaysSimulator,
     lan_lock: SimulatedLock,
 ) -> None:
-    """Case 3: a reservation moved to a listing this lock does not serve is revoked here,
-    with no endless re-checks of it.
+    """Case 3: a reservation moved to a listing this lock does not serve is revoked here.
+
+    It is not re-checked with Stays again and again either.
     """
     maria = credential(started, MARIA)
     await account.change_reservation("R-maria", listingId="L-loft", _idlisting="L-loft")
