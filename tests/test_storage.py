@@ -61,7 +61,7 @@ def test_bad_records_dropped_alone() -> None:
     assert data.credentials[CredentialKey("R-1", "lock")].state is CredentialState.ACTIVE
     assert list(data.stays) == ["R-1"]
     assert data.stays_complete
-    assert [entry.event for entry in data.audit] == ["pushed"]  # bad lines dropped alone
+    assert [entry.event for entry in data.audit] == ["pushed", "x"]  # bad lines dropped alone
     assert [entry.event for entry in data.webhooks] == ["reservation.created"]
     assert data.last_refs == {"lock": 7}
 
@@ -133,3 +133,33 @@ def test_prune_after_retention() -> None:
     assert store.prune(ends + RETENTION + timedelta(minutes=1)) == 1
     assert sorted(k.reservation_id for k in store.data.credentials) == ["R-2", "R-3"]
     assert store.data.stays == {}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"credentials": [{**GOOD, "key": None}, GOOD]},
+        {"credentials": [{**GOOD, "key": 5}, GOOD]},
+        {"credentials": [{**GOOD, "ref": float("inf")}, GOOD]},
+        {"credentials": [{**GOOD, "attempts": float("inf")}, GOOD]},
+        {"credentials": [{**GOOD, "pin": None}, GOOD]},
+        {"credentials": [5, GOOD]},
+        {"credentials": [GOOD, {**GOOD, "key": "R-2|lock", "guest_name": {"a": 1}}]},
+        {"credentials": 5},
+        {"credentials": None},
+        {"stays": 7},
+        {"audit": [5]},
+        {"audit": [{"at": "x", "event": "y", "extra": 1}]},
+        {"webhooks": [{"event": "y"}]},
+        {"audit": None},
+        [],
+    ],
+)
+def test_unreadable_parts_never_stop_the_load(raw: Any) -> None:
+    """Case 23 (h6's fuzz findings): whatever the file holds, the load goes on without it."""
+    data = parse_data(raw)
+    for credential in data.credentials.values():
+        assert credential.pin.isdigit()
+    if isinstance(raw, dict) and isinstance(raw.get("credentials"), list):
+        assert list(data.credentials) == [CredentialKey("R-1", "lock")]
+    assert all(isinstance(line.event, str) for line in data.audit)

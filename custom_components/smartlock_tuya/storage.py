@@ -10,6 +10,7 @@ about a past stay, which `list_credentials` answers), then pruned so the store s
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import secrets
@@ -182,24 +183,18 @@ class LifecycleStore:
         }
 
 
-def parse_data(raw: dict[str, Any]) -> LifecycleData:
+def parse_data(raw: Any) -> LifecycleData:
     """Saved data back into objects; an unreadable record is dropped alone, never the rest."""
     data = LifecycleData()
-    for item in raw.get("credentials", []):
-        try:
-            credential = _credential(item)
-        except (KeyError, TypeError, ValueError, OverflowError):
-            continue
+    if not isinstance(raw, dict):
+        return data
+    for credential in _records(raw.get("credentials"), _credential):
         data.credentials[credential.key] = credential
-    for item in raw.get("stays", []):
-        try:
-            stay = _stay(item)
-        except (KeyError, TypeError, ValueError, OverflowError):
-            continue
+    for stay in _records(raw.get("stays"), _stay):
         data.stays[stay.reservation_id] = stay
-    data.stays_complete = bool(raw.get("stays_complete", False))
-    data.audit.extend(_lines(raw.get("audit")))
-    data.webhooks.extend(_lines(raw.get("webhooks")))
+    data.stays_complete = raw.get("stays_complete") is True
+    data.audit.extend(_records(raw.get("audit"), _line))
+    data.webhooks.extend(_records(raw.get("webhooks"), _line))
     refs = raw.get("last_refs")
     if isinstance(refs, dict):
         data.last_refs = {
@@ -210,15 +205,49 @@ def parse_data(raw: dict[str, Any]) -> LifecycleData:
     return data
 
 
-def _lines(raw: Any) -> list[AuditEntry]:
-    """Trail lines; one unreadable line is dropped alone."""
-    lines = []
+def _records[T](raw: Any, parse: Callable[[dict[str, Any]], T]) -> list[T]:
+    """The readable records of one section; a section that is not a list reads as empty."""
+    records = []
     for item in raw if isinstance(raw, list) else ():
         try:
-            lines.append(AuditEntry(**item))
-        except TypeError:
+            if not isinstance(item, dict):
+                raise TypeError("not an object")
+            records.append(parse(item))
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             continue
-    return lines
+    return records
+
+
+def _line(item: dict[str, Any]) -> AuditEntry:
+    return AuditEntry(
+        at=_text(item["at"]),
+        event=_text(item["event"]),
+        reservation_id=_optional_text(item.get("reservation_id")),
+        lock_id=_optional_text(item.get("lock_id")),
+        detail=_optional_text(item.get("detail")),
+    )
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"not text: {value!r}")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _digits(value: Any) -> str:
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+        raise ValueError("a PIN is digits")
+    return value
+
+
+def _whole(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"not a whole number: {value!r}")
+    return value
 
 
 def _time(value: Any) -> datetime:
@@ -234,24 +263,24 @@ def _optional_time(value: Any) -> datetime | None:
 
 def _credential(item: dict[str, Any]) -> Credential:
     return Credential(
-        key=CredentialKey.parse(item["key"]),
-        listing_id=str(item["listing_id"]),
-        ref=int(item["ref"]),
-        pin=str(item["pin"]),
+        key=CredentialKey.parse(_text(item["key"])),
+        listing_id=_text(item["listing_id"]),
+        ref=_whole(item["ref"]),
+        pin=_digits(item["pin"]),
         starts=_time(item["starts"]),
         ends=_time(item["ends"]),
         state=CredentialState(item["state"]),
-        lock_pin_id=item.get("lock_pin_id"),
-        attempts=int(item.get("attempts", 0)),
+        lock_pin_id=_optional_text(item.get("lock_pin_id")),
+        attempts=_whole(item.get("attempts", 0)),
         next_attempt=_optional_time(item.get("next_attempt")),
-        last_error=item.get("last_error"),
+        last_error=_optional_text(item.get("last_error")),
         notified=bool(item.get("notified", False)),
         checked_in=bool(item.get("checked_in", False)),
-        guest_name=item.get("guest_name"),
+        guest_name=_optional_text(item.get("guest_name")),
         adhoc=bool(item.get("adhoc", False)),
         revoked_by_user=bool(item.get("revoked_by_user", False)),
         unconfirmed=bool(item.get("unconfirmed", False)),
-        message_attempts=int(item.get("message_attempts", 0)),
+        message_attempts=_whole(item.get("message_attempts", 0)),
         message_retry=_optional_time(item.get("message_retry")),
     )
 
@@ -282,12 +311,12 @@ def _dump_credential(credential: Credential) -> dict[str, Any]:
 
 def _stay(item: dict[str, Any]) -> Stay:
     return Stay(
-        reservation_id=str(item["reservation_id"]),
-        listing_id=str(item["listing_id"]),
+        reservation_id=_text(item["reservation_id"]),
+        listing_id=_text(item["listing_id"]),
         check_in=_time(item["check_in"]),
         check_out=_time(item["check_out"]),
-        guest_name=item.get("guest_name"),
-        phone=item.get("phone"),
+        guest_name=_optional_text(item.get("guest_name")),
+        phone=_optional_text(item.get("phone")),
     )
 
 
