@@ -6,6 +6,7 @@ Through the real actions, the simulated Stays and the simulated LAN lock.
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from homeassistant.exceptions import ServiceValidationError, Unauthorized
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
-from custom_components.smartlock_tuya import lifecycle
+from custom_components.smartlock_tuya import lifecycle, pins
 from custom_components.smartlock_tuya.const import DOMAIN, EVENT_STAFF_UNLOCKED
 from custom_components.smartlock_tuya.scheduler import CredentialKey, CredentialState
 from simulators.stays_server import StaysSimulator
@@ -117,18 +118,25 @@ async def test_window_past_2106_refused(hass: HomeAssistant, started: MockConfig
 
 
 async def test_concurrent_staff_pins_differ(
-    hass: HomeAssistant, started: MockConfigEntry, lan_lock: SimulatedLock
+    hass: HomeAssistant,
+    started: MockConfigEntry,
+    lan_lock: SimulatedLock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Case 26: PINs are chosen under the lock: two calls at once never get the same one."""
+    """Case 26: PINs are chosen under the lock: two calls at once never get the same one.
+
+    Every draw starts from the same seed, so only what is already taken tells them apart.
+    """
+    monkeypatch.setattr(pins.secrets, "SystemRandom", lambda: random.Random(7))
     answers = await asyncio.gather(
         *(
             call(hass, "create_pin", {**STAFF, "name": f"Cleaner {n}"}, response=True)
             for n in range(4)
         )
     )
-    pins = [answer["pin"] for answer in answers]
-    assert len(set(pins)) == 4
-    assert set(pins) <= set(pins_on(lan_lock))
+    chosen = [answer["pin"] for answer in answers]
+    assert len(set(chosen)) == 4
+    assert set(chosen) <= set(pins_on(lan_lock))
 
 
 @pytest.mark.parametrize("lock_profile", ["zigbee_dp24"])
