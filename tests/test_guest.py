@@ -299,3 +299,17 @@ async def test_notify_entity_keeps_the_pin_out_of_recorded_events(
     assert len(sent) == 1
     assert pin in sent[0]
     assert not [event for event in service_calls if pin in repr(event.data)]
+
+
+async def test_one_contact_fetch_per_reservation(
+    hass: HomeAssistant, account: StaysSimulator, lock_entry: MockConfigEntry
+) -> None:
+    """Case 26: the phone (for the PIN) and the message's addresses come from one fetch."""
+    calls: list[ServiceCall] = []
+    hass.services.async_register("notify", "guest_sms", calls.append)
+    entry = await _start(
+        hass, lock_entry, {"notify_service": "notify.guest_sms", "pin_source": "phone"}
+    )
+    assert credential(entry, MARIA).pin == "998888"
+    assert len(calls) == 1
+    assert len([r for r in account.requests if r.path.endswith("/R-maria")]) == 1
