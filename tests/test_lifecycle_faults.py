@@ -149,8 +149,12 @@ async def test_absurd_record_does_not_stop_the_lifecycle(
         reservation_id="R-new",
     )
     await account.cancel_reservation("R-joao")
+    maria = credential(started, MARIA)
+    await account.change_reservation("R-maria", checkOutDate="9999-12-31")
     for _ in range(2):
         await _refresh(hass, started)
+    # Maria's record turned absurd: what is known of her stay stands, window and all.
+    assert pins_on(lan_lock)[maria.pin] == (at(9, 14), at(12, 11, 30))
     manager = manager_of(started)
     assert CredentialKey("R-new", LOCK_SUBENTRY) in manager.credentials
     assert CredentialKey("R-absurd", LOCK_SUBENTRY) not in manager.credentials
@@ -222,3 +226,55 @@ async def test_newer_store_blocks_setup_with_a_repair(
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert hass_storage[STORE_KEY]["version"] == 9
     assert ir.async_get(hass).async_get_issue("smartlock_tuya", f"store_too_new_{entry.entry_id}")
+
+
+async def test_reservation_beyond_the_read_window_is_checked_once(
+    hass: HomeAssistant,
+    started: MockConfigEntry,
+    account: StaysSimulator,
+    lan_lock: SimulatedLock,
+) -> None:
+    """A live reservation a complete read no longer lists is asked about once, then kept."""
+    await account.change_reservation("R-joao", checkInDate="2027-03-14", checkOutDate="2027-03-16")
+    for _ in range(3):
+        await _refresh(hass, started)
+    joao = credential(started, JOAO)
+    assert joao.state is CredentialState.SCHEDULED
+    assert joao.starts == at(14, 14).replace(year=2027)
+    assert len([r for r in account.requests if r.path.endswith("/R-joao")]) == 1
+
+
+async def test_one_unreadable_credential_never_stops_the_rest(
+    hass: HomeAssistant,
+    request: pytest.FixtureRequest,
+    account: StaysSimulator,
+    lock_entry: MockConfigEntry,
+    lan_lock: SimulatedLock,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Bad data (an inverted window from an older bug) costs one credential, not the sync."""
+    hass_storage[STORE_KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": STORE_KEY,
+        "data": {
+            "credentials": [
+                {
+                    "key": f"adhoc-bad|{LOCK_SUBENTRY}",
+                    "listing_id": "",
+                    "ref": 9,
+                    "pin": "482913",
+                    "starts": "2026-03-11T10:00:00+00:00",
+                    "ends": "2026-03-11T09:00:00+00:00",
+                    "state": "scheduled",
+                    "adhoc": True,
+                }
+            ]
+        },
+    }
+    entry = await set_up(request, hass, lock_entry)
+    await settle(hass)
+    bad = manager_of(entry).credentials[CredentialKey("adhoc-bad", LOCK_SUBENTRY)]
+    assert bad.attempts == 1
+    assert bad.last_error == "push: ValueError"
+    assert credential(entry, MARIA).pin in pins_on(lan_lock)

@@ -138,6 +138,28 @@ async def test_pin_length_the_lock_cannot_take(
     assert lan_lock.commands == []
     assert credential(entry, MARIA).attempts == 1
 
+    # The owner fixes the options: the PIN is chosen again, at the length the lock takes.
+    hass.config_entries.async_update_entry(entry, options={**entry.options, "pin_length": 6})
+    await settle(hass)
+    maria = credential(entry, MARIA)
+    assert maria.state is CredentialState.ACTIVE
+    assert len(maria.pin) == 6
+    assert maria.pin in pins_on(lan_lock)
+    assert issue_registry.async_get_issue(DOMAIN, f"pin_R-maria_{LOCK_SUBENTRY}") is None
+
+
+@pytest.mark.parametrize("lock_profile", ["zigbee_dp24"])
+async def test_new_dates_on_a_lock_that_cannot_modify(
+    hass: HomeAssistant, started: MockConfigEntry, account: StaysSimulator, lan_lock: SimulatedLock
+) -> None:
+    """A lock without a modify DP gets the new window by delete and create, same PIN."""
+    pin = credential(started, MARIA).pin
+    await account.change_reservation("R-maria", checkOutDate="2026-03-13")
+    await started.runtime_data.coordinator.async_refresh()
+    await settle(hass)
+    assert pins_on(lan_lock) == {pin: (at(9, 14), at(13, 11, 30))}
+    assert credential(started, MARIA).state is CredentialState.ACTIVE
+
 
 async def test_alert_clears_after_a_date_change_and_at_window_end(
     hass: HomeAssistant,

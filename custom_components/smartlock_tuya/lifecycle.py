@@ -38,7 +38,7 @@ from .const import (
 )
 from .credential_requests import CredentialRequests
 from .guest_messages import GuestMessenger
-from .lock_operations import LockOperations
+from .lock_operations import PIN_LENGTH_ERROR, LockOperations
 from .pins import PinSource
 from .scheduler import (
     Action,
@@ -157,6 +157,9 @@ class PinManager:
                 lock.coordinator.async_add_unlock_listener(partial(self._on_unlock, subentry_id))
             )
         self.store.data.stays_complete = False
+        for credential in self.credentials.values():
+            if credential.last_error == PIN_LENGTH_ERROR:
+                credential.next_attempt = None  # the options may fit the lock now
         self._take_stays()
         await self.async_sync()
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 from .const import EVENT_PIN_CREATED, EVENT_PIN_REVOKED, LOGGER
-from .pins import PinSpaceExhaustedError, generate
+from .pins import generate
 from .scheduler import Action, Credential, CredentialState, Desired, Verb
 from .tuya import (
     InvalidPinError,
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 #: Errors that prove the lock did not apply a command: it answered no, or it was never sent.
 NOT_APPLIED: Final = (LockRejectedError, InvalidPinError)
+#: Why a PIN waits for the owner: its length does not fit the lock.
+PIN_LENGTH_ERROR: Final = "create: pin_length"
 
 
 class LockOperations:
@@ -128,12 +130,17 @@ class LockOperations:
         try:
             if credential.unconfirmed:
                 await self._clear(credential, lock)
-            credential.unconfirmed = True
-            await manager.store.async_save()  # a crash from here on must find "maybe"
+        except LockError as err:
+            manager.alerts.failed(credential, "create", err)
+            await manager.store.async_save()
+            return
+        credential.unconfirmed = True
+        await manager.store.async_save()  # a crash from here on must find "maybe"
+        try:
             created = await lock.backend.create_pin(self._request(credential))
         except LockError as err:
-            if isinstance(err, NOT_APPLIED) and credential.lock_pin_id is None:
-                credential.unconfirmed = False
+            if isinstance(err, NOT_APPLIED):
+                credential.unconfirmed = False  # the lock said no: nothing of it is there
             manager.alerts.failed(credential, "create", err)
             await manager.store.async_save()
             return
@@ -153,12 +160,9 @@ class LockOperations:
         if profile is None or profile.check_pin(credential.pin) is None:
             return True
         if credential.lock_pin_id is None and not credential.unconfirmed:
-            lock_ids = {credential.key.lock_id}
-            taken = self.taken_pins(lock_ids, credential.starts, credential.ends)
-            try:
-                pin = generate(self._manager.pin_length, taken=taken).pin
-            except (ValueError, PinSpaceExhaustedError):
-                pin = credential.pin
+            # Chosen under other options (the PIN length was changed since): choose again.
+            taken = self.taken_pins({credential.key.lock_id}, credential.starts, credential.ends)
+            pin = generate(self._manager.pin_length, taken=taken).pin
             if profile.check_pin(pin) is None:
                 credential.pin, credential.notified = pin, False
                 return True
@@ -166,7 +170,7 @@ class LockOperations:
         credential.state = CredentialState.FAILED
         credential.attempts = max(credential.attempts, 1)
         credential.next_attempt = credential.ends
-        credential.last_error = "create: pin_length"
+        credential.last_error = PIN_LENGTH_ERROR
         self._manager.alerts.alert(credential, "create", "pin_length")
         await self._manager.store.async_save()
         return False
@@ -179,17 +183,12 @@ class LockOperations:
         """
         manager = self._manager
         if credential.lock_pin_id is None:
-            try:
-                created = await lock.backend.create_pin(self._request(credential))
-            except NOT_APPLIED:
-                credential.unconfirmed = False  # the lock refused that reference: not there
-                return
+            # A refusal proves nothing here (the lock may refuse a reference it holds): it
+            # raises, and the credential stays "maybe on the lock" for the next attempt.
+            created = await lock.backend.create_pin(self._request(credential))
             credential.lock_pin_id = created.lock_pin_id
             await manager.store.async_save()
-        try:
-            await lock.backend.delete_pin(credential.lock_pin_id, credential.ref)
-        except UnsupportedOperationError:
-            manager.store.audit("expires_on_lock", credential.key)
+        await self._delete(credential, lock)
         credential.lock_pin_id = None
         credential.unconfirmed = False
         await manager.store.async_save()
@@ -230,9 +229,7 @@ class LockOperations:
             if credential.unconfirmed:
                 await self._clear(credential, lock)
             elif credential.lock_pin_id is not None:
-                await lock.backend.delete_pin(credential.lock_pin_id, credential.ref)
-        except UnsupportedOperationError:
-            manager.store.audit("expires_on_lock", credential.key)
+                await self._delete(credential, lock)
         except LockError as err:
             manager.alerts.failed(credential, "revoke", err)
             await manager.store.async_save()
@@ -244,6 +241,14 @@ class LockOperations:
         manager.store.audit("revoked", credential.key)
         await manager.store.async_save()
         manager.alerts.fire(EVENT_PIN_REVOKED, credential)
+
+    async def _delete(self, credential: Credential, lock: LockRuntime) -> None:
+        """Delete the PIN; one the backend cannot delete ends with its window on the lock."""
+        assert credential.lock_pin_id is not None  # noqa: S101 - callers know its slot
+        try:
+            await lock.backend.delete_pin(credential.lock_pin_id, credential.ref)
+        except UnsupportedOperationError:
+            self._manager.store.audit("expires_on_lock", credential.key)
 
     async def _revoke(self, action: Action) -> None:
         await self.revoke(self._manager.credentials[action.key])
