@@ -6,8 +6,8 @@ Through the real actions, the simulated Stays and the simulated LAN lock.
 from __future__ import annotations
 
 import asyncio
-import random
 from datetime import date, timedelta
+import random
 from typing import Any
 
 from homeassistant.auth.models import User
@@ -127,7 +127,7 @@ async def test_concurrent_staff_pins_differ(
 
     Every draw starts from the same seed, so only what is already taken tells them apart.
     """
-    monkeypatch.setattr(pins.secrets, "SystemRandom", lambda: random.Random(7))
+    monkeypatch.setattr(pins.secrets, "SystemRandom", lambda: random.Random(7))  # noqa: S311 - a fixed draw on purpose
     answers = await asyncio.gather(
         *(
             call(hass, "create_pin", {**STAFF, "name": f"Cleaner {n}"}, response=True)

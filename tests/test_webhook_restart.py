@@ -324,7 +324,7 @@ async def test_webhook_during_start_up_keeps_the_store(
     with patch.object(Store, "async_load", slow_load):
         setup = hass.async_create_task(hass.config_entries.async_setup(started.entry_id))
         async with asyncio.timeout(10):
-            while started.data["webhook_id"] not in hass.data.get("webhook", {}):
+            while started.data["webhook_id"] not in hass.data.get("webhook", {}):  # noqa: ASYNC110 - Home Assistant's registry, no event to wait on
                 await asyncio.sleep(0.01)
         status, _ = await _post(
             hass_client,
