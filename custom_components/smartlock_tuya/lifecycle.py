@@ -51,11 +51,10 @@ from .scheduler import (
     desired_credentials,
     next_wake,
     plan,
-    window_fits,
 )
 from .stays import Reservation, StaysError, StaysNotFoundError
 from .storage import LifecycleStore
-from .timing import stay_period
+from .timing import stay_for
 
 if TYPE_CHECKING:
     from .coordinator import SmartLockConfigEntry
@@ -76,19 +75,6 @@ OVERDUE_DELAY: Final = timedelta(seconds=30)
 def credentials_signal(entry_id: str) -> str:
     """Dispatched after every sync, for entities that count credentials."""
     return f"{DOMAIN}_{entry_id}_credentials"
-
-
-def stay_of(reservation: Reservation, start: datetime, end: datetime) -> Stay:
-    """What the lifecycle keeps of a reservation (first name only; phone for `phone` PINs)."""
-    guest = reservation.guest
-    return Stay(
-        reservation_id=reservation.id,
-        listing_id=reservation.listing_id,
-        check_in=dt_util.as_utc(start),
-        check_out=dt_util.as_utc(end),
-        guest_name=guest.first_name if guest else None,
-        phone=guest.phones[0] if guest and guest.phones else None,
-    )
 
 
 class PinManager:
@@ -212,14 +198,9 @@ class PinManager:
         """A reservation at its listing's instants, or `None` when no lock could hold them."""
         coordinator = self.entry.runtime_data.coordinator
         settings = coordinator.data.booking_settings.get(reservation.listing_id)
-        try:
-            stay = stay_of(reservation, *stay_period(reservation, settings, coordinator.clock))
-            fits = window_fits(stay.check_in - self.lead, stay.check_out + self.grace)
-        except (OverflowError, ValueError):
-            fits = False
-        if not fits:
+        stay = stay_for(reservation, settings, coordinator.clock, lead=self.lead, grace=self.grace)
+        if stay is None:
             LOGGER.warning("Reservation %s has dates no lock can hold; skipped", reservation.id)
-            return None
         return stay
 
     @callback
@@ -272,7 +253,8 @@ class PinManager:
         await self._prefetch()
         async with self.sync_lock:
             for _ in range(MAX_ROUNDS):
-                actions = self._plan()
+                # Re-checks were asked before the lock; one Stays could not answer waits.
+                actions = [a for a in self._plan() if a.verb is not Verb.RECHECK]
                 if not actions:
                     break
                 await self._act(actions)
@@ -300,14 +282,10 @@ class PinManager:
             )
 
     async def _act(self, actions: list[Action]) -> None:
-        """Each lock's operations, locks in parallel (re-checks were made beforehand)."""
+        """Each lock's operations, locks in parallel, one at a time per lock."""
         by_lock: dict[str, list[Action]] = defaultdict(list)
         for action in actions:
-            if action.verb is not Verb.RECHECK:
-                by_lock[action.key.lock_id].append(action)
-        if not by_lock:
-            # Only re-checks are left (Stays could not answer): wait for the next sync.
-            return
+            by_lock[action.key.lock_id].append(action)
         await asyncio.gather(*(self._act_on_lock(group) for group in by_lock.values()))
 
     async def _act_on_lock(self, actions: Iterable[Action]) -> None:
