@@ -34,6 +34,7 @@ from custom_components.smartlock_tuya.const import (
     DOMAIN,
     SUBENTRY_LOCK,
 )
+from custom_components.smartlock_tuya.ha_compat import get_device
 from simulators.tuya_cloud import FakeTuyaCloud
 from simulators.tuya_lock import SimulatedLock
 
@@ -75,7 +76,7 @@ async def test_add_lan_lock(
     assert subentry.unique_id == "front-door-1"
     assert subentry.data[CONF_LISTING_IDS] == ["L-beach", "L-loft"]
     assert hass.states.get("lock.front_door").state == "locked"
-    assert device_registry.async_get_device(identifiers={(DOMAIN, "lock_front-door-1")})
+    assert get_device(device_registry, (DOMAIN, "lock_front-door-1"), init_integration.entry_id)
 
 
 @pytest.mark.parametrize(
@@ -252,10 +253,11 @@ async def test_remove_lock_removes_device(
     hass: HomeAssistant, init_lock: MockConfigEntry, device_registry: dr.DeviceRegistry
 ) -> None:
     """Deleting the lock's subentry deletes its device and entities."""
-    assert device_registry.async_get_device(identifiers={(DOMAIN, "lock_front-door-1")})
+    lock = (DOMAIN, "lock_front-door-1")
+    assert get_device(device_registry, lock, init_lock.entry_id)
     hass.config_entries.async_remove_subentry(init_lock, LOCK_SUBENTRY)
     await hass.async_block_till_done()
-    assert device_registry.async_get_device(identifiers={(DOMAIN, "lock_front-door-1")}) is None
+    assert get_device(device_registry, lock, init_lock.entry_id) is None
     assert hass.states.get("lock.front_door") is None
     assert init_lock.state is ConfigEntryState.LOADED
 
