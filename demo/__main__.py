@@ -21,6 +21,7 @@ import sys
 from typing import Any
 
 import aiohttp
+from homeassistant.const import __version__ as HA_VERSION  # noqa: N812 - a constant
 
 from demo.scenario import (
     LEAD_TIME_MINUTES,
@@ -131,8 +132,13 @@ def _write_config(config: Path, port: int) -> None:
     links = config / "custom_components"
     links.mkdir(exist_ok=True)
     link = links / "smartlock_tuya"
-    if not link.exists():
-        link.symlink_to(ROOT / "custom_components" / "smartlock_tuya")
+    # Relative, so that it holds both on this machine and in the Python 3.14 chroot, where
+    # the project is mounted elsewhere.
+    target = os.path.relpath(ROOT / "custom_components" / "smartlock_tuya", links)
+    if link.is_symlink() and os.readlink(link) != target:
+        link.unlink()
+    if not link.is_symlink():
+        link.symlink_to(target)
 
 
 def _add_user(config: Path) -> None:
@@ -348,6 +354,11 @@ async def _wait_for_pins(api: HomeAssistantApi, locks: list[RunningLock], second
         await asyncio.sleep(1)
 
 
+def _shown_path(path: Path) -> Path:
+    """A path in the project as the user knows it (the project is elsewhere in the chroot)."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def _schedule(base: str, notice: ShortNotice) -> str:
     """What the user will see, and when."""
     return (
@@ -365,12 +376,21 @@ def _schedule(base: str, notice: ShortNotice) -> str:
 
 
 def prepare(args: argparse.Namespace) -> Path:
-    """The configuration directory, written before anything starts."""
+    """The configuration directory, written before anything starts.
+
+    A configuration another Home Assistant version wrote is started afresh: an older release
+    cannot read a newer one's storage, and the demo's simulated locks forget their PINs anyway.
+    """
     config = Path(args.config).resolve()
-    if args.reset and config.exists():
+    marker = config / ".smartlock-demo-version"
+    written = marker.read_text(encoding="utf-8") if marker.is_file() else None
+    if config.exists() and (args.reset or written != HA_VERSION):
+        if not args.reset:
+            print(f"Home Assistant {HA_VERSION} starts from a fresh demo configuration.")
         shutil.rmtree(config)
     _write_config(config, args.port)
     _add_user(config)
+    marker.write_text(HA_VERSION, encoding="utf-8")
     return config
 
 
@@ -400,7 +420,10 @@ async def run(args: argparse.Namespace, config: Path) -> None:
         base = f"http://{HOST}:{args.port}"
         async with aiohttp.ClientSession() as session:
             api = HomeAssistantApi(session, base)
-            print("Starting Home Assistant (the first start takes a minute)...", flush=True)
+            print(
+                f"Starting Home Assistant {HA_VERSION} (the first start takes a minute)...",
+                flush=True,
+            )
             await api.wait_until_up(process, args.start_timeout)
             await api.login()
             print("Connecting the Stays account and adding the three locks...", flush=True)
@@ -417,7 +440,7 @@ async def run(args: argparse.Namespace, config: Path) -> None:
                     f"{r.spec.name} {r.form['host']} v{r.spec.version} {r.spec.profile}"
                     for r in locks
                 )
-                + f"\n  Logs: {config}/home-assistant.log\n\n"
+                + f"\n  Logs: {_shown_path(config)}/home-assistant.log\n\n"
                 + _schedule(base, notice)
                 + "\nPress Ctrl-C to stop.",
                 flush=True,

@@ -29,6 +29,14 @@ run_newest() {
   fi
 }
 
+# The same, replacing this shell (signals then reach the command itself).
+exec_newest() {
+  if newest_native; then
+    exec env PY314=python3.14 "$@"
+  fi
+  exec scripts/py314 "$@"
+}
+
 # Whether the newest leg can run here: Python 3.14 on PATH, or root able to use the chroot.
 newest_possible() {
   newest_native && return 0
