@@ -210,6 +210,20 @@ class HomeAssistantApi:
             response.raise_for_status()
             self._token = (await response.json())["access_token"]
 
+    async def refuse_recovery_mode(self) -> None:
+        """Stop at once if Home Assistant fell back to recovery mode.
+
+        Recovery mode loads no custom integration, so every later step would fail with
+        "Invalid handler specified"; its cause (a missing package, most often) is in the log.
+        """
+        async with self._session.get(f"{self._base}/api/config", headers=self._headers) as response:
+            response.raise_for_status()
+            config = await response.json()
+        if config.get("recovery_mode") or config.get("safe_mode"):
+            raise RuntimeError(
+                "Home Assistant started in recovery mode; see demo-config/home-assistant.log"
+            )
+
     async def entries(self, domain: str) -> list[dict[str, Any]]:
         """Config entries of a domain."""
         async with self._session.get(
@@ -426,6 +440,7 @@ async def run(args: argparse.Namespace, config: Path) -> None:
             )
             await api.wait_until_up(process, args.start_timeout)
             await api.login()
+            await api.refuse_recovery_mode()
             print("Connecting the Stays account and adding the three locks...", flush=True)
             entry_id = await _set_up_integration(api, stays, locks)
             notice = await add_short_notice_reservations(stays, datetime.now(UTC))

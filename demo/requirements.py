@@ -84,7 +84,12 @@ def _install(packages: list[str]) -> bool:
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     if CONSTRAINTS.is_file():
         command += ["--constraint", str(CONSTRAINTS)]
-    return subprocess.run([*command, *packages], check=False).returncode == 0  # noqa: S603
+    done = subprocess.run([*command, *packages], check=False, capture_output=True, text=True)  # noqa: S603
+    if done.returncode != 0:
+        # pip's own complaint, without the chatter about package indexes it skips.
+        lines = [line for line in done.stderr.splitlines() if "is ignored" not in line]
+        print("\n".join(lines[-15:]), file=sys.stderr)
+    return done.returncode == 0
 
 
 def main() -> int:
@@ -94,11 +99,6 @@ def main() -> int:
     recovery mode) must install. What Home Assistant sets up by default is installed where a
     package for this platform exists; one that does not only costs that integration.
     """
-    # Once per Home Assistant version in this environment: retrying a package that has no
-    # build for this platform at every start would only slow the demo down.
-    stamp = Path(sys.prefix) / ".smartlock-demo-requirements"
-    if stamp.is_file() and stamp.read_text(encoding="utf-8") == ha_version:
-        return 0
     needed = requirements(CONFIGURED)
     missing = [req for req in needed if not is_installed(req)]
     if missing:
@@ -106,6 +106,11 @@ def main() -> int:
         if not _install(missing):
             print("demo: installing the demo's requirements failed", file=sys.stderr)
             return 1
+    # The defaults are tried once per Home Assistant version in this environment: retrying a
+    # package with no build for this platform at every start would only slow the demo down.
+    stamp = Path(sys.prefix) / ".smartlock-demo-requirements"
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == ha_version:
+        return 0
     extra = [
         req for req in requirements(always_set_up()) if req not in needed and not is_installed(req)
     ]
