@@ -224,6 +224,25 @@ class HomeAssistantApi:
                 "Home Assistant started in recovery mode; see demo-config/home-assistant.log"
             )
 
+    async def keep_http_config(self) -> None:
+        """Confirm the HTTP settings the demo wrote, where Home Assistant asks for that.
+
+        Since 2026.x Home Assistant moves `http:` from YAML into its own storage as a trial
+        that it reverts after five minutes unless confirmed (the "Confirm new HTTP server
+        configuration" dialog): reverted, it would listen on every address at port 8123.
+        Confirming keeps it on 127.0.0.1. Older releases have no such command.
+        """
+        async with self._session.ws_connect(f"{self._base}/api/websocket") as socket:
+            await socket.receive_json()  # auth_required
+            await socket.send_json({"type": "auth", "access_token": self._token})
+            if (await socket.receive_json()).get("type") != "auth_ok":
+                raise RuntimeError("Home Assistant refused the demo's token on its websocket")
+            await socket.send_json({"id": 1, "type": "http/config/promote"})
+            result = await socket.receive_json()
+        error = (result.get("error") or {}).get("code")
+        if not result.get("success") and error not in ("unknown_command", "not_allowed"):
+            raise RuntimeError(f"confirming the HTTP settings failed: {result}")
+
     async def entries(self, domain: str) -> list[dict[str, Any]]:
         """Config entries of a domain."""
         async with self._session.get(
@@ -396,15 +415,16 @@ def prepare(args: argparse.Namespace) -> Path:
     cannot read a newer one's storage, and the demo's simulated locks forget their PINs anyway.
     """
     config = Path(args.config).resolve()
+    # Newer releases read `http:` from YAML once, so a new port also needs a fresh start.
     marker = config / ".smartlock-demo-version"
     written = marker.read_text(encoding="utf-8") if marker.is_file() else None
-    if config.exists() and (args.reset or written != HA_VERSION):
+    if config.exists() and (args.reset or written != f"{HA_VERSION} {args.port}"):
         if not args.reset:
-            print(f"Home Assistant {HA_VERSION} starts from a fresh demo configuration.")
+            print(f"Home Assistant {HA_VERSION} on port {args.port}: a fresh demo configuration.")
         shutil.rmtree(config)
     _write_config(config, args.port)
     _add_user(config)
-    marker.write_text(HA_VERSION, encoding="utf-8")
+    marker.write_text(f"{HA_VERSION} {args.port}", encoding="utf-8")
     return config
 
 
@@ -441,6 +461,7 @@ async def run(args: argparse.Namespace, config: Path) -> None:
             await api.wait_until_up(process, args.start_timeout)
             await api.login()
             await api.refuse_recovery_mode()
+            await api.keep_http_config()
             print("Connecting the Stays account and adding the three locks...", flush=True)
             entry_id = await _set_up_integration(api, stays, locks)
             notice = await add_short_notice_reservations(stays, datetime.now(UTC))

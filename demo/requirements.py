@@ -20,6 +20,7 @@ from homeassistant import bootstrap
 import homeassistant.components
 from homeassistant.const import __version__ as ha_version
 from homeassistant.util.package import is_installed
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENTS = Path(homeassistant.components.__file__).parent
@@ -92,6 +93,23 @@ def _install(packages: list[str]) -> bool:
     return done.returncode == 0
 
 
+def _install_nearest(requirement: str) -> bool:
+    """A release with a ready build for this Python, where the pinned one has none.
+
+    Some pins of Home Assistant's default integrations have no wheel for the newest Python
+    and need a compiler to build. Left out, they break more than their integration (the
+    frontend's list of actions fails to load), so the newest release with a wheel stands in.
+    """
+    name = Requirement(requirement).name
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    done = subprocess.run(  # noqa: S603
+        [*command, "--only-binary=:all:", name], check=False, capture_output=True
+    )
+    if done.returncode == 0:
+        print(f"demo: {requirement} has no build for this Python; installed the newest {name}")
+    return done.returncode == 0
+
+
 def main() -> int:
     """Install what is missing; print nothing when everything is there already.
 
@@ -116,7 +134,7 @@ def main() -> int:
     ]
     if extra and not _install(extra):
         for req in extra:
-            if not _install([req]):
+            if not _install([req]) and not _install_nearest(req):
                 print(f"demo: {req} did not install; its integration will not load")
     stamp.write_text(ha_version, encoding="utf-8")
     return 0
