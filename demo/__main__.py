@@ -223,6 +223,8 @@ class HomeAssistantApi:
             raise RuntimeError(
                 "Home Assistant started in recovery mode; see demo-config/home-assistant.log"
             )
+        if "frontend" not in config.get("components", []):
+            raise RuntimeError("Home Assistant has no frontend; see demo-config/home-assistant.log")
 
     async def keep_http_config(self) -> None:
         """Confirm the HTTP settings the demo wrote, where Home Assistant asks for that.
