@@ -21,6 +21,7 @@ import sys
 from typing import Any
 
 import aiohttp
+from homeassistant.const import __version__ as HA_VERSION  # noqa: N812 - a constant
 
 from demo.scenario import (
     LEAD_TIME_MINUTES,
@@ -131,8 +132,13 @@ def _write_config(config: Path, port: int) -> None:
     links = config / "custom_components"
     links.mkdir(exist_ok=True)
     link = links / "smartlock_tuya"
-    if not link.exists():
-        link.symlink_to(ROOT / "custom_components" / "smartlock_tuya")
+    # Relative, so that it holds both on this machine and in the Python 3.14 chroot, where
+    # the project is mounted elsewhere.
+    target = os.path.relpath(ROOT / "custom_components" / "smartlock_tuya", links)
+    if link.is_symlink() and os.readlink(link) != target:
+        link.unlink()
+    if not link.is_symlink():
+        link.symlink_to(target)
 
 
 def _add_user(config: Path) -> None:
@@ -203,6 +209,41 @@ class HomeAssistantApi:
         ) as response:
             response.raise_for_status()
             self._token = (await response.json())["access_token"]
+
+    async def refuse_recovery_mode(self) -> None:
+        """Stop at once if Home Assistant fell back to recovery mode.
+
+        Recovery mode loads no custom integration, so every later step would fail with
+        "Invalid handler specified"; its cause (a missing package, most often) is in the log.
+        """
+        async with self._session.get(f"{self._base}/api/config", headers=self._headers) as response:
+            response.raise_for_status()
+            config = await response.json()
+        if config.get("recovery_mode") or config.get("safe_mode"):
+            raise RuntimeError(
+                "Home Assistant started in recovery mode; see demo-config/home-assistant.log"
+            )
+        if "frontend" not in config.get("components", []):
+            raise RuntimeError("Home Assistant has no frontend; see demo-config/home-assistant.log")
+
+    async def keep_http_config(self) -> None:
+        """Confirm the HTTP settings the demo wrote, where Home Assistant asks for that.
+
+        Since 2026.x Home Assistant moves `http:` from YAML into its own storage as a trial
+        that it reverts after five minutes unless confirmed (the "Confirm new HTTP server
+        configuration" dialog): reverted, it would listen on every address at port 8123.
+        Confirming keeps it on 127.0.0.1. Older releases have no such command.
+        """
+        async with self._session.ws_connect(f"{self._base}/api/websocket") as socket:
+            await socket.receive_json()  # auth_required
+            await socket.send_json({"type": "auth", "access_token": self._token})
+            if (await socket.receive_json()).get("type") != "auth_ok":
+                raise RuntimeError("Home Assistant refused the demo's token on its websocket")
+            await socket.send_json({"id": 1, "type": "http/config/promote"})
+            result = await socket.receive_json()
+        error = (result.get("error") or {}).get("code")
+        if not result.get("success") and error not in ("unknown_command", "not_allowed"):
+            raise RuntimeError(f"confirming the HTTP settings failed: {result}")
 
     async def entries(self, domain: str) -> list[dict[str, Any]]:
         """Config entries of a domain."""
@@ -348,6 +389,11 @@ async def _wait_for_pins(api: HomeAssistantApi, locks: list[RunningLock], second
         await asyncio.sleep(1)
 
 
+def _shown_path(path: Path) -> Path:
+    """A path in the project as the user knows it (the project is elsewhere in the chroot)."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def _schedule(base: str, notice: ShortNotice) -> str:
     """What the user will see, and when."""
     return (
@@ -365,12 +411,22 @@ def _schedule(base: str, notice: ShortNotice) -> str:
 
 
 def prepare(args: argparse.Namespace) -> Path:
-    """The configuration directory, written before anything starts."""
+    """The configuration directory, written before anything starts.
+
+    A configuration another Home Assistant version wrote is started afresh: an older release
+    cannot read a newer one's storage, and the demo's simulated locks forget their PINs anyway.
+    """
     config = Path(args.config).resolve()
-    if args.reset and config.exists():
+    # Newer releases read `http:` from YAML once, so a new port also needs a fresh start.
+    marker = config / ".smartlock-demo-version"
+    written = marker.read_text(encoding="utf-8") if marker.is_file() else None
+    if config.exists() and (args.reset or written != f"{HA_VERSION} {args.port}"):
+        if not args.reset:
+            print(f"Home Assistant {HA_VERSION} on port {args.port}: a fresh demo configuration.")
         shutil.rmtree(config)
     _write_config(config, args.port)
     _add_user(config)
+    marker.write_text(f"{HA_VERSION} {args.port}", encoding="utf-8")
     return config
 
 
@@ -400,9 +456,14 @@ async def run(args: argparse.Namespace, config: Path) -> None:
         base = f"http://{HOST}:{args.port}"
         async with aiohttp.ClientSession() as session:
             api = HomeAssistantApi(session, base)
-            print("Starting Home Assistant (the first start takes a minute)...", flush=True)
+            print(
+                f"Starting Home Assistant {HA_VERSION} (the first start takes a minute)...",
+                flush=True,
+            )
             await api.wait_until_up(process, args.start_timeout)
             await api.login()
+            await api.refuse_recovery_mode()
+            await api.keep_http_config()
             print("Connecting the Stays account and adding the three locks...", flush=True)
             entry_id = await _set_up_integration(api, stays, locks)
             notice = await add_short_notice_reservations(stays, datetime.now(UTC))
@@ -417,7 +478,7 @@ async def run(args: argparse.Namespace, config: Path) -> None:
                     f"{r.spec.name} {r.form['host']} v{r.spec.version} {r.spec.profile}"
                     for r in locks
                 )
-                + f"\n  Logs: {config}/home-assistant.log\n\n"
+                + f"\n  Logs: {_shown_path(config)}/home-assistant.log\n\n"
                 + _schedule(base, notice)
                 + "\nPress Ctrl-C to stop.",
                 flush=True,

@@ -17,13 +17,14 @@ from homeassistant import block_async_io
 # Imported before the clock is frozen: mashumaro cannot build its decoders for freezegun's
 # datetime class, and diagnostics imports hassio (which uses it) on first request.
 import homeassistant.components.hassio  # noqa: F401
-from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, MAJOR_VERSION, MINOR_VERSION
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util, loop as loop_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
+from syrupy.location import PyTestLocation
 
 # Import our package before the plugin's testing_config shadows `custom_components`.
 from custom_components.smartlock_tuya import PLATFORMS
@@ -136,6 +137,53 @@ def entity_registry_enabled_by_default() -> Iterator[None]:
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Snapshots in Home Assistant's format, which leaves out ids and timestamps."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+#: The Home Assistant release under test, as `major.minor`: snapshots of what Home Assistant
+#: itself shapes differently between releases are kept per release.
+HA_RELEASE = f"{MAJOR_VERSION}.{MINOR_VERSION}"
+
+
+class ReleaseSnapshotExtension(HomeAssistantSnapshotExtension):
+    """Snapshots kept per Home Assistant release, in `snapshots_by_release/ha-<major.minor>/`.
+
+    Outside `snapshots/`: syrupy walks a snapshot folder with its subfolders, and would take
+    another release's snapshots for unused ones.
+    """
+
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        """One folder per release, beside the shared snapshots."""
+        tests = Path(test_location.filepath).parent
+        return str(tests / "snapshots_by_release" / f"ha-{HA_RELEASE}")
+
+
+@pytest.fixture
+def release_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots of what differs between Home Assistant releases (registry entries)."""
+    return snapshot.use_extension(ReleaseSnapshotExtension)
+
+
+#: How Home Assistant reports a deprecated call it traced to a custom integration's frame.
+_OUR_DEPRECATION = re.compile(rf"custom integration '{DOMAIN}'|custom_components/{DOMAIN}/")
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_calls(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail any test during which Home Assistant reported our code using a deprecated API.
+
+    Home Assistant's `report_usage` only logs (or raises, for some calls) what it traces to
+    a custom integration; this turns each such report into a failure on every release tested.
+    """
+    yield
+    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
+    reported = {
+        message
+        for record in records
+        if record.name == "homeassistant.helpers.frame"
+        and _OUR_DEPRECATION.search(message := record.getMessage())
+    }
+    assert reported == set()
 
 
 @pytest.fixture

@@ -10,13 +10,14 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.smartlock_tuya.const import CONF_DEFAULT_CHECK_IN, CONF_TIME_ZONE
 from simulators.stays_server import FaultKind, StaysSimulator
 
 from .conftest import Clock
+from .helpers import snapshot_platform
 
 BEACH = "calendar.casa_da_praia"
 LOFT = "calendar.loft_centro"
@@ -39,9 +40,12 @@ async def test_entities(
     init_integration: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
+    release_snapshot: SnapshotAssertion,
 ) -> None:
     """One calendar per listing, its state showing the current or next stay."""
-    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+    await snapshot_platform(
+        hass, entity_registry, snapshot, release_snapshot, init_integration.entry_id
+    )
 
 
 async def test_devices(

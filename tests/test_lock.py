@@ -13,18 +13,16 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-    snapshot_platform,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.smartlock_tuya.const import DOMAIN
+from custom_components.smartlock_tuya.ha_compat import get_device
 from custom_components.smartlock_tuya.tuya import LanBackend, PinRequest, PinWindow, load_profiles
 from simulators.tuya_lock import SimulatedLock
 
 from .conftest import LOCK_SUBENTRY, Clock
+from .helpers import snapshot_platform, subentries_of
 
 PROFILES = load_profiles()
 LOCK = "lock.front_door"
@@ -42,21 +40,22 @@ async def test_entities(
     init_lock: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
+    release_snapshot: SnapshotAssertion,
 ) -> None:
     """Each platform's entities for the lock (and, for sensors, the account)."""
-    await snapshot_platform(hass, entity_registry, snapshot, init_lock.entry_id)
+    await snapshot_platform(hass, entity_registry, snapshot, release_snapshot, init_lock.entry_id)
 
 
 async def test_device(
     hass: HomeAssistant, init_lock: MockConfigEntry, device_registry: dr.DeviceRegistry
 ) -> None:
     """The lock is a Tuya device of its subentry, with the protocol it answered on."""
-    device = device_registry.async_get_device(identifiers={(DOMAIN, "lock_front-door-1")})
+    device = get_device(device_registry, (DOMAIN, "lock_front-door-1"), init_lock.entry_id)
     assert device is not None
     assert (device.name, device.manufacturer) == ("Front door", "Tuya")
     assert device.model == "Wi-Fi lock or access control, unlock_method_create (DP 1/2/3)"
     assert device.hw_version == "protocol 3.4"
-    assert device.config_entries_subentries[init_lock.entry_id] == {LOCK_SUBENTRY}
+    assert subentries_of(device, init_lock.entry_id) == {LOCK_SUBENTRY}
 
 
 async def test_states(hass: HomeAssistant, init_lock: MockConfigEntry) -> None:

@@ -34,24 +34,11 @@ from custom_components.smartlock_tuya.const import (
     DOMAIN,
     SUBENTRY_LOCK,
 )
+from custom_components.smartlock_tuya.ha_compat import get_device
 from simulators.tuya_cloud import FakeTuyaCloud
 from simulators.tuya_lock import SimulatedLock
 
 from .conftest import CLOUD_ACCESS_ID, CLOUD_SECRET, LOCK_SUBENTRY, WIFI, lan_lock_data
-
-
-def _device(
-    registry: dr.DeviceRegistry, entry: MockConfigEntry, identifier: tuple[str, str]
-) -> dr.DeviceEntry | None:
-    """A device of the entry by identifier, in a way every supported Home Assistant allows."""
-    return next(
-        (
-            device
-            for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
-            if identifier in device.identifiers
-        ),
-        None,
-    )
 
 
 async def _start(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
@@ -89,7 +76,7 @@ async def test_add_lan_lock(
     assert subentry.unique_id == "front-door-1"
     assert subentry.data[CONF_LISTING_IDS] == ["L-beach", "L-loft"]
     assert hass.states.get("lock.front_door").state == "locked"
-    assert _device(device_registry, init_integration, (DOMAIN, "lock_front-door-1"))
+    assert get_device(device_registry, (DOMAIN, "lock_front-door-1"), init_integration.entry_id)
 
 
 @pytest.mark.parametrize(
@@ -266,10 +253,11 @@ async def test_remove_lock_removes_device(
     hass: HomeAssistant, init_lock: MockConfigEntry, device_registry: dr.DeviceRegistry
 ) -> None:
     """Deleting the lock's subentry deletes its device and entities."""
-    assert _device(device_registry, init_lock, (DOMAIN, "lock_front-door-1"))
+    lock = (DOMAIN, "lock_front-door-1")
+    assert get_device(device_registry, lock, init_lock.entry_id)
     hass.config_entries.async_remove_subentry(init_lock, LOCK_SUBENTRY)
     await hass.async_block_till_done()
-    assert _device(device_registry, init_lock, (DOMAIN, "lock_front-door-1")) is None
+    assert get_device(device_registry, lock, init_lock.entry_id) is None
     assert hass.states.get("lock.front_door") is None
     assert init_lock.state is ConfigEntryState.LOADED
 

@@ -8,16 +8,13 @@ from homeassistant.const import STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-    snapshot_platform,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 
 from simulators.stays_server import FaultKind, StaysSimulator
 
 from .conftest import Clock
+from .helpers import snapshot_platform
 
 LAST_SYNC = "sensor.stays_127_0_0_1_last_sync"
 RESERVATIONS = "sensor.stays_127_0_0_1_reservations_in_view"
@@ -30,9 +27,12 @@ async def test_entities(
     init_integration: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
+    release_snapshot: SnapshotAssertion,
 ) -> None:
     """The account device carries its diagnostic sensors."""
-    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+    await snapshot_platform(
+        hass, entity_registry, snapshot, release_snapshot, init_integration.entry_id
+    )
 
 
 async def test_count_disabled_by_default(

@@ -27,6 +27,7 @@ from custom_components.smartlock_tuya.stays import (
     api_root,
     client as client_module,
 )
+from custom_components.smartlock_tuya.stays.client import basic_authorization
 from simulators.stays_server import FaultKind, StaysSimulator
 
 from .conftest import CLIENT_ID, CLIENT_SECRET
@@ -727,6 +728,19 @@ async def test_wrong_secret(stays: StaysSimulator, session: aiohttp.ClientSessio
     with pytest.raises(StaysAuthError, match=r"\(401\)"):
         await wrong.listings()
     assert len(stays.requests) == 1
+
+
+def test_basic_authorization_header() -> None:
+    """HTTP Basic is built here, as RFC 7617 spells it (its own example), Latin-1 included."""
+    assert basic_authorization("Aladdin", "open sesame") == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+    assert basic_authorization("joão", "pão") == "Basic am/jbzpw428="
+
+
+@pytest.mark.parametrize(("client_id", "secret"), [("id:colon", "s"), ("id", "sênha✓")])
+def test_basic_authorization_refuses_what_it_cannot_carry(client_id: str, secret: str) -> None:
+    """A ':' in the id, or a character outside Latin-1, cannot travel in HTTP Basic."""
+    with pytest.raises(StaysAuthError, match="cannot be sent with HTTP Basic"):
+        basic_authorization(client_id, secret)
 
 
 async def test_wrong_shape(client: StaysClient, stays: StaysSimulator) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -27,7 +28,10 @@ from .conftest import CLIENT_ID, CLIENT_SECRET, TODAY
 from .helpers import serve_app
 
 API = "/external/v1"
-AUTH = aiohttp.BasicAuth(CLIENT_ID, CLIENT_SECRET)
+# HTTP Basic spelled out here, independent of the client under test.
+AUTH = {
+    "Authorization": "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+}
 STAMP = re.compile(r"2026-03-10T15:\d\d:\d\d\.\d{3}Z")
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 SHORT_ID = re.compile(r"[A-Z0-9]{5}")
@@ -75,7 +79,6 @@ async def _call(
     body: Any = None,
     *,
     data: bytes | str | None = None,
-    auth: aiohttp.BasicAuth | None = None,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
     """Call the simulator; returns the status and the decoded JSON body (None when empty)."""
@@ -84,7 +87,6 @@ async def _call(
         stays.url + path,
         json=body if data is None else None,
         data=data,
-        auth=auth,
         headers=headers,
     ) as response:
         text = await response.text()
@@ -98,7 +100,7 @@ async def _state(session: aiohttp.ClientSession, stays: StaysSimulator) -> dict[
 
 
 async def _api(session: aiohttp.ClientSession, stays: StaysSimulator, path: str) -> tuple[int, Any]:
-    return await _call(session, stays, "GET", API + path, auth=AUTH)
+    return await _call(session, stays, "GET", API + path, headers=AUTH)
 
 
 async def _ok(session: aiohttp.ClientSession, stays: StaysSimulator, path: str) -> Any:
@@ -361,7 +363,7 @@ async def test_rate_limit_header(stays: StaysSimulator, session: aiohttp.ClientS
     stays.inject_fault(FaultKind.RATE_LIMITED)
     stays.inject_fault(FaultKind.SERVER_ERROR, retry_after=3.0)
     for expected_status, expected_header in [(429, "2"), (429, None), (500, None)]:
-        async with session.get(stays.api_url + "/content/listings", auth=AUTH) as response:
+        async with session.get(stays.api_url + "/content/listings", headers=AUTH) as response:
             assert response.status == expected_status
             assert response.headers.get("Retry-After") == expected_header
             assert (await response.json())["message"]
@@ -386,7 +388,7 @@ async def test_fault_responses(
 ) -> None:
     """Each HTTP fault looks like what a real server or proxy would send."""
     stays.inject_fault(kind, path_prefix="booking")
-    async with session.get(stays.api_url + "/booking/clients", auth=AUTH) as response:
+    async with session.get(stays.api_url + "/booking/clients", headers=AUTH) as response:
         assert response.status == status
         assert response.content_type == content_type
         text = await response.text()
@@ -446,7 +448,7 @@ async def test_api_handler_bug_is_a_server_error(
     """An inconsistency inside an API handler is a 500, not disguised as a client error."""
     stays.add_listing(name="Casa", listing_id="L-1")
     del stays._booking_settings["L-1"]
-    async with session.get(f"{stays.api_url}/settings/listing/L-1/booking", auth=AUTH) as answer:
+    async with session.get(f"{stays.api_url}/settings/listing/L-1/booking", headers=AUTH) as answer:
         assert answer.status == 500
 
 

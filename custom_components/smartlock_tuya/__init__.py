@@ -289,7 +289,8 @@ def _remove_stale_devices(hass: HomeAssistant, entry: SmartLockConfigEntry) -> N
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if device.identifiers.isdisjoint(current):
-            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+            # The device belongs to this entry alone: remove it (present in every version).
+            registry.async_remove_device(device.id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) -> bool:

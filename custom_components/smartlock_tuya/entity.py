@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .const import DOMAIN
 from .coordinator import StaysCoordinator
+from .ha_compat import via_device
 from .lock_coordinator import LockRuntime
 from .stays import Listing
 
@@ -47,16 +49,17 @@ def account_device(host: str) -> DeviceInfo:
     )
 
 
-def listing_device(host: str, listing: Listing) -> DeviceInfo:
-    """A listing as a service device under the account."""
-    return DeviceInfo(
+def listing_device(host: str, listing: Listing, parent: DeviceInfo) -> DeviceInfo:
+    """A listing as a service device under the account (`parent` from `ha_compat.via_device`)."""
+    device = DeviceInfo(
         identifiers={listing_device_id(host, listing.id)},
         name=listing.name,
         manufacturer="Stays",
         model="Listing",
         entry_type=DeviceEntryType.SERVICE,
-        via_device=account_device_id(host),
     )
+    device.update(parent)
+    return device
 
 
 def lock_device(lock: LockRuntime) -> DeviceInfo:
@@ -97,8 +100,13 @@ class StaysEntity(SmartLockEntity[StaysCoordinator]):
         if listing is None:
             super().__init__(coordinator, f"{host}_{key}", account_device(host))
         else:
+            parent = via_device(
+                dr.async_get(coordinator.hass),
+                account_device_id(host),
+                coordinator.config_entry.entry_id,
+            )
             super().__init__(
-                coordinator, f"{host}_{listing.id}_{key}", listing_device(host, listing)
+                coordinator, f"{host}_{listing.id}_{key}", listing_device(host, listing, parent)
             )
 
     @property

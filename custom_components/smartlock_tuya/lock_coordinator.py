@@ -12,6 +12,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import DOMAIN, LOGGER
+from .ha_compat import get_device
 from .tuya import (
     LanBackend,
     LockAuthError,
@@ -104,7 +105,8 @@ class LockCoordinator(DataUpdateCoordinator[LockStatus]):
     def _describe_device(self, info: LockInfo) -> None:
         """What connecting taught us of the device (its entities may be there already)."""
         registry = dr.async_get(self.hass)
-        if (device := registry.async_get_device(identifiers={self._device})) is None:
+        device = get_device(registry, self._device, self.config_entry.entry_id)
+        if device is None:
             return
         registry.async_update_device(
             device.id,

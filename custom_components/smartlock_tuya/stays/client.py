@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 import logging
@@ -59,6 +60,22 @@ def api_root(base_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
+def basic_authorization(client_id: str, client_secret: str) -> str:
+    """The `Authorization` header value of HTTP Basic (RFC 7617), built here.
+
+    aiohttp's `BasicAuth` and `auth=` are deprecated (gone in aiohttp 4). HTTP Basic carries
+    Latin-1 only and cannot tell a ':' in the id from the separator, so such credentials are
+    refused before anything is sent.
+    """
+    if ":" in client_id:
+        raise StaysAuthError("a client id with ':' cannot be sent with HTTP Basic")
+    try:
+        raw = f"{client_id}:{client_secret}".encode("latin-1")
+    except UnicodeEncodeError as err:
+        raise StaysAuthError("these credentials cannot be sent with HTTP Basic") from err
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
 def account_host(base_url: str) -> str:
     """The account's host name, which identifies the account."""
     return str(urlsplit(api_root(base_url)).hostname).lower()
@@ -85,12 +102,7 @@ class StaysClient:
         """Bind the client to a session it does not own and will not close."""
         self._session = session
         self._root = api_root(base_url)
-        try:
-            # HTTP Basic carries Latin-1 only, and no ':' in the id: refuse such credentials now.
-            f"{client_id}:{client_secret}".encode("latin-1")
-            self._auth = aiohttp.BasicAuth(client_id, client_secret)
-        except (UnicodeEncodeError, ValueError) as err:
-            raise StaysAuthError("these credentials cannot be sent with HTTP Basic") from err
+        self._headers = {"Authorization": basic_authorization(client_id, client_secret)}
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._attempts = max(1, attempts)
         self._backoff = backoff
@@ -175,7 +187,7 @@ class StaysClient:
             last = attempt == self._attempts
             try:
                 async with self._session.get(
-                    url, params=params, auth=self._auth, timeout=self._timeout
+                    url, params=params, headers=self._headers, timeout=self._timeout
                 ) as response:
                     if response.status in (401, 403):
                         raise StaysAuthError(f"Stays refused the credentials ({response.status})")
