@@ -276,5 +276,5 @@ async def test_one_unreadable_credential_never_stops_the_rest(
     await settle(hass)
     bad = manager_of(entry).credentials[CredentialKey("adhoc-bad", LOCK_SUBENTRY)]
     assert bad.attempts == 1
-    assert bad.last_error == "push: ValueError"
+    assert bad.last_error == "create: ValueError"
     assert credential(entry, MARIA).pin in pins_on(lan_lock)
