@@ -116,6 +116,8 @@ class LockOperations:
         manager.credentials[desired.key] = credential
         manager.store.audit("scheduled", desired.key)
         await manager.store.async_save()
+        # A PIN the lock cannot take is reported when the booking comes, not a day ahead.
+        await self._fits(credential, manager.locks[desired.key.lock_id])
 
     async def _retime(self, action: Action) -> None:
         """New dates for a credential not confirmed on the lock: a fresh start."""
