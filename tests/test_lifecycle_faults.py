@@ -276,5 +276,19 @@ async def test_one_unreadable_credential_never_stops_the_rest(
     await settle(hass)
     bad = manager_of(entry).credentials[CredentialKey("adhoc-bad", LOCK_SUBENTRY)]
     assert bad.attempts == 1
-    assert bad.last_error == "push: ValueError"
+    assert bad.last_error == "create: ValueError"
     assert credential(entry, MARIA).pin in pins_on(lan_lock)
+
+
+async def test_recheck_stays_cannot_answer_revokes_nothing(
+    hass: HomeAssistant, started: MockConfigEntry, account: StaysSimulator
+) -> None:
+    """Fail closed: a reservation Stays no longer lists is kept until Stays says it is gone."""
+    await account.delete_reservation("R-joao")
+    account.inject_fault(FaultKind.SERVER_ERROR, count=50, path_prefix="/booking/reservations/R-")
+    await _refresh(hass, started)
+    assert credential(started, JOAO).state is CredentialState.SCHEDULED
+    account.clear_faults()
+    await _refresh(hass, started)
+    assert credential(started, JOAO).state is CredentialState.REVOKED
+    assert manager_of(started).alerts.lock_entity_id("no-such-lock") is None

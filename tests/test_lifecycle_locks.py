@@ -134,6 +134,7 @@ async def test_pin_length_the_lock_cannot_take(
     assert issue is not None
     assert issue.translation_placeholders["error"] == "pin_length"
     assert lan_lock.commands == []  # the lock was never asked for what it cannot take
+    assert credential(entry, JOAO).state is CredentialState.FAILED  # told at booking time
     await travel(hass, clock, at(10, 14), step=timedelta(minutes=20))
     assert lan_lock.commands == []
     assert credential(entry, MARIA).attempts == 1

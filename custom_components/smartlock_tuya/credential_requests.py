@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final
 
 from homeassistant.util import dt as dt_util
 
+from .const import DOMAIN
 from .pins import MAX_LENGTH, MIN_LENGTH, generate
 from .scheduler import Credential, CredentialKey, CredentialState, window_fits
 from .tuya import PinProfile
@@ -88,8 +89,11 @@ class CredentialRequests:
             manager.store.audit("staff_pin_scheduled", key, name)
             await manager.store.async_save()
         # A slow lock is no error: the caller learns that the PIN is pending.
+        sync = manager.entry.async_create_background_task(
+            manager.hass, manager.async_sync(), f"{DOMAIN} staff PIN"
+        )  # an entry's task: it goes on after the wait, and stops with the entry
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(manager.async_sync()), CREATE_WAIT)
+            await asyncio.wait_for(asyncio.shield(sync), CREATE_WAIT)
         credential = manager.credentials[key]
         if credential.state is not CredentialState.ACTIVE and (
             credential.last_error in REFUSALS and not credential.on_lock

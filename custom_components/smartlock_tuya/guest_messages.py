@@ -90,12 +90,10 @@ class GuestMessenger:
                 groups[credential.key.reservation_id].append(credential)
         return groups
 
-    def due(self, now: datetime) -> list[str]:
+    def _due(self, groups: dict[str, list[Credential]], now: datetime) -> list[str]:
         """Reservations whose message should go now."""
-        if not self._service:
-            return []
         due = []
-        for reservation_id, credentials in self._groups().items():
+        for reservation_id, credentials in groups.items():
             states = {credential.state for credential in credentials}
             if (
                 states <= {CredentialState.ACTIVE, CredentialState.FAILED}
@@ -105,14 +103,12 @@ class GuestMessenger:
                 due.append(reservation_id)
         return due
 
-    def next_retry(self) -> datetime | None:
-        """When a failed message is tried again, for the lifecycle's one timer."""
-        if not self._service:
-            return None
+    @staticmethod
+    def _next_retry(groups: dict[str, list[Credential]]) -> datetime | None:
         return min(
             (
                 credential.message_retry
-                for credentials in self._groups().values()
+                for credentials in groups.values()
                 for credential in credentials
                 if credential.message_retry is not None
                 and any(c.state is CredentialState.ACTIVE and not c.notified for c in credentials)
@@ -120,22 +116,30 @@ class GuestMessenger:
             default=None,
         )
 
-    async def async_send_due(self) -> None:
-        """Send every message that is due (never two at once for one account)."""
-        due = self.due(dt_util.utcnow())
-        if not due:
-            return
-        await self.async_fetch(set(due))
-        async with self._sending:
-            for reservation_id in self.due(dt_util.utcnow()):
-                await self.async_send(reservation_id)
+    async def async_send_due(self) -> datetime | None:
+        """Send every message that is due; returns when a failed one is tried again.
+
+        One pass over the credentials per sync, whatever their number.
+        """
+        groups = self._groups() if self._service else {}
+        due = self._due(groups, dt_util.utcnow())
+        if due:
+            await self.async_fetch(set(due))
+            async with self._sending:
+                for reservation_id in self._due({r: groups[r] for r in due}, dt_util.utcnow()):
+                    await self._send_group(reservation_id, groups[reservation_id])
+        for reservation_id in [r for r in self._alerted if r not in groups]:
+            self.clear(reservation_id)  # sent, or nothing left to tell (stay over, cancelled)
+        return self._next_retry(groups)
 
     async def async_send(self, reservation_id: str) -> bool:
         """Send (or send again) the reservation's message now; whether it went out."""
+        async with self._sending:
+            return await self._send_group(reservation_id, self._groups().get(reservation_id, []))
+
+    async def _send_group(self, reservation_id: str, group: list[Credential]) -> bool:
         service = self._service
-        credentials = [
-            c for c in self._groups().get(reservation_id, []) if c.state is CredentialState.ACTIVE
-        ]
+        credentials = [c for c in group if c.state is CredentialState.ACTIVE]
         if not service or not credentials:
             return False
         manager = self._manager
@@ -233,9 +237,3 @@ class GuestMessenger:
         """Withdraw a reservation's message alert: sent at last, or no longer needed."""
         self._alerted.discard(reservation_id)
         ir.async_delete_issue(self._manager.hass, DOMAIN, message_issue_id(reservation_id))
-
-    def clear_finished(self) -> None:
-        """Withdraw the alerts of reservations with nothing left to tell (stay over, cancelled)."""
-        live = self._groups()
-        for reservation_id in [r for r in self._alerted if r not in live]:
-            self.clear(reservation_id)

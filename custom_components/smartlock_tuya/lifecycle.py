@@ -260,11 +260,11 @@ class PinManager:
                 await self._act(actions)
             if self.store.prune(dt_util.utcnow()):
                 await self.store.async_save()
+        retry = None
         try:
-            await self.messages.async_send_due()
+            retry = await self.messages.async_send_due()
         finally:
-            self.messages.clear_finished()
-            self._arm_timer()
+            self._arm_timer(retry)
             async_dispatcher_send(self.hass, credentials_signal(self.entry.entry_id))
 
     async def _prefetch(self) -> None:
@@ -360,7 +360,7 @@ class PinManager:
     # -- the one timer ----------------------------------------------------------------------
 
     @callback
-    def _arm_timer(self) -> None:
+    def _arm_timer(self, message_retry: datetime | None) -> None:
         """One timer for the whole account: the earliest instant anything is due again."""
         now = dt_util.utcnow()
         moments = [
@@ -369,7 +369,7 @@ class PinManager:
                 next_wake(
                     (c for key, c in self.credentials.items() if key.lock_id in self.locks), now
                 ),
-                self.messages.next_retry(),
+                message_retry,
             )
             if when is not None
         ]

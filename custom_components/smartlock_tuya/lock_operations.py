@@ -30,6 +30,16 @@ if TYPE_CHECKING:
 
 #: Errors that prove the lock did not apply a command: it answered no, or it was never sent.
 NOT_APPLIED: Final = (LockRejectedError, InvalidPinError)
+#: The operation an alert names for each verb (each has a repair's translation).
+_OPERATIONS: Final = {
+    Verb.ADD: "create",
+    Verb.RETIME: "create",
+    Verb.PUSH: "create",
+    Verb.MOVE: "update",
+    Verb.REVOKE: "revoke",
+    Verb.FORGET: "revoke",
+    Verb.EXPIRE: "revoke",
+}
 #: Why a PIN waits for the owner: its length does not fit the lock.
 PIN_LENGTH_ERROR: Final = "create: pin_length"
 
@@ -58,7 +68,7 @@ class LockOperations:
             LOGGER.exception("Unexpected error on %s of %s", action.verb, action.key)
             credential = self._manager.credentials.get(action.key)
             if credential is not None:
-                self._manager.alerts.failed(credential, str(action.verb), err)
+                self._manager.alerts.failed(credential, _OPERATIONS[action.verb], err)
                 await self._manager.store.async_save()
 
     # -- choosing PINs ----------------------------------------------------------------------
@@ -106,6 +116,8 @@ class LockOperations:
         manager.credentials[desired.key] = credential
         manager.store.audit("scheduled", desired.key)
         await manager.store.async_save()
+        # A PIN the lock cannot take is reported when the booking comes, not a day ahead.
+        await self._fits(credential, manager.locks[desired.key.lock_id])
 
     async def _retime(self, action: Action) -> None:
         """New dates for a credential not confirmed on the lock: a fresh start."""
