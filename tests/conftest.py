@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
+import logging
 from pathlib import Path
 import re
 import socket
@@ -164,8 +165,19 @@ def release_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(ReleaseSnapshotExtension)
 
 
-#: How Home Assistant reports a deprecated call it traced to a custom integration's frame.
-_OUR_DEPRECATION = re.compile(rf"custom integration '{DOMAIN}'|custom_components/{DOMAIN}/")
+#: How Home Assistant reports a deprecated call it traced to our code: `report_usage`
+#: (helpers/frame.py) names the integration and file; deprecated constants, functions and
+#: classes (helpers/deprecation.py, logged under the deprecated thing's module) say
+#: "The deprecated ... was used from <integration>".
+_FRAME_REPORT = re.compile(rf"custom integration '{DOMAIN}'|custom_components/{DOMAIN}/")
+_DEPRECATED_USE = re.compile(rf"^The deprecated .+ from {DOMAIN}\.")
+
+
+def _reports_our_deprecation(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    if record.name == "homeassistant.helpers.frame":
+        return bool(_FRAME_REPORT.search(message))
+    return record.name.startswith("homeassistant") and bool(_DEPRECATED_USE.search(message))
 
 
 @pytest.fixture(autouse=True)
@@ -177,12 +189,7 @@ def no_deprecated_calls(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """
     yield
     records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
-    reported = {
-        message
-        for record in records
-        if record.name == "homeassistant.helpers.frame"
-        and _OUR_DEPRECATION.search(message := record.getMessage())
-    }
+    reported = {record.getMessage() for record in records if _reports_our_deprecation(record)}
     assert reported == set()
 
 

@@ -32,7 +32,7 @@ def get_device(
 def via_device(
     registry: dr.DeviceRegistry, parent: tuple[str, str], config_entry_id: str
 ) -> DeviceInfo:
-    """The `DeviceInfo` keys that hang a device off its parent (the parent must exist)."""
+    """The `DeviceInfo` keys that hang a device off its parent (none while it is unregistered)."""
     if not HAS_VIA_DEVICE_ID:
         return DeviceInfo(via_device=parent)
     device = get_device(registry, parent, config_entry_id)
