@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import ClassVar, Final
 
-from ..errors import CodecError, UnsupportedOperationError
+from custom_components.smartlock_tuya.tuya.errors import CodecError, UnsupportedOperationError
 
 # Unix seconds in 4 unsigned bytes: 1970-01-01 to 2106-02-07 06:28:15 UTC.
 MAX_TIME: Final = 0xFFFFFFFF

@@ -21,7 +21,8 @@ from __future__ import annotations
 import struct
 from typing import Final
 
-from ..errors import CodecError
+from custom_components.smartlock_tuya.tuya.errors import CodecError
+
 from .base import (
     PinCodec,
     PinPayload,
@@ -118,9 +119,11 @@ class LockProTempPasswordCodec(PinCodec):
         return self._report(data, _MODIFY_STATUS, echo=True)
 
     def is_reply_to(self, report: PinReport, command: bytes) -> bool:
-        """Deletes and modifies name the hardware id; a create's reply carries only the id the
-        lock chose and a status, so nothing in it names the command: it is paired by DP and
-        order (one create outstanding per lock at a time)."""
+        """Pair a delete or modify by its hardware id; a create only by DP and order.
+
+        A create's reply carries only the id the lock chose and a status, so nothing in it names
+        the command: one create may be outstanding per lock at a time.
+        """
         if not report.echo:
             return True
         return command[:1] == report.echo

@@ -21,7 +21,8 @@ from __future__ import annotations
 import struct
 from typing import ClassVar, Final
 
-from ..errors import CodecError
+from custom_components.smartlock_tuya.tuya.errors import CodecError
+
 from .base import (
     PinCodec,
     PinPayload,
