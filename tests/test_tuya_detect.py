@@ -22,6 +22,7 @@ def test_every_family_profile_exists() -> None:
     """Detection only ever names shipped profiles."""
     shipped = set(load_profiles())
     assert {p for ids in FAMILY_PROFILES.values() for p in ids} == shipped
+    assert FAMILY_PROFILES["cloud_wifi"] == ()
 
 
 def test_zigbee_sub_device_is_the_zigbee_family_with_both_layouts() -> None:
@@ -109,6 +110,20 @@ def test_nothing_known(subdevice: bool, expected: tuple[str, ...]) -> None:
     )
 
 
+def test_wifi_residential_lock_goes_to_the_cloud() -> None:
+    """DP 3 temporary unlock with an alarm on DP 8: a Wi-Fi lock whose PINs live in Tuya Cloud."""
+    found = detect_profile(dps={"1": 0, "3": 0, "8": "", "12": 80})
+    assert found == Detection(
+        profile=None,
+        candidates=(),
+        family="cloud_wifi",
+        reason=(
+            "the data points it reports match a Wi-Fi lock whose temporary passwords live in "
+            "Tuya Cloud: use the Cloud backend"
+        ),
+    )
+
+
 def test_family_whose_profiles_are_not_loaded() -> None:
     """A user who replaced the profiles gets no phantom candidate."""
     found = detect_profile(dps=LOCK_PRO_DPS, known=["zigbee_gateway_27"])
@@ -121,7 +136,8 @@ def test_dp_shapes() -> None:
     """The same DP number means different things per family: its type decides."""
     assert dp_families({"8": True}) == {"zigbee_gateway"}
     assert dp_families({"8": 40}) == {"lock_pro"}
-    assert dp_families({"3": 997}) == {"zigbee_gateway"}
+    assert dp_families({"3": 997}) == {"cloud_wifi"}
+    assert dp_families({"3": 997, "8": True}) == {"zigbee_gateway"}
     assert dp_families({"47": "raw"}) == set()
     assert dp_families({"1": "", "11": ""}) == {"access_control"}
     assert dp_families({"8": None, "10": True}) == set()

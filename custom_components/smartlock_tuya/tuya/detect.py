@@ -17,6 +17,10 @@ Evidence and its sources:
 - Access-control panel: category `mk` (Tuya's category code for access control); text DPs 1/11/16
   and codes `unlock_method_create`/`tmp_passwd_create`: tuya-local
   `devices/sboardiii_weigand_lock.yaml` (its DP names; that they are also the cloud codes is ours).
+- Wi-Fi residential lock (category `ms`): DP 3 integer (temporary-password unlock) without a
+  boolean DP 8 (DP 8 is an alarm there, battery is DP 12); tuya-local `smardeer_lock33.yaml`,
+  `tediton_k7_doorlock.yaml`, `novadigital_sl06_lock.yaml`. Its temporary passwords live in Tuya
+  Cloud (Tuya's Wi-Fi lock password flow), so it has no LAN profile: the Cloud backend serves it.
 - A BLE Lock Pro behind a gateway is a sub-device too, so a cid alone does not mean Zigbee.
 """
 
@@ -29,12 +33,15 @@ from typing import Final
 ZIGBEE: Final = "zigbee_gateway"
 LOCK_PRO: Final = "lock_pro"
 ACCESS_CONTROL: Final = "access_control"
+CLOUD_WIFI: Final = "cloud_wifi"
 
 FAMILY_PROFILES: Final[dict[str, tuple[str, ...]]] = {
     # The captured 27-byte layout first: it is what real firmware was seen sending.
     ZIGBEE: ("zigbee_gateway_27", "zigbee_gateway_21"),
     LOCK_PRO: ("lock_pro_dp51",),
     ACCESS_CONTROL: ("mk_access_control",),
+    # Wi-Fi residential locks keep temporary passwords in Tuya Cloud: no LAN profile.
+    CLOUD_WIFI: (),
 }
 CATEGORY_FAMILY: Final[dict[str, str]] = {"jtmspro": LOCK_PRO, "mk": ACCESS_CONTROL}
 CODE_FAMILY: Final[dict[str, str]] = {
@@ -69,8 +76,10 @@ def dp_families(dps: Mapping[str, object]) -> set[str]:
     found: set[str] = set()
     if isinstance(dps.get("47"), bool) or _is_int(dps.get("55")) or _is_int(dps.get("8")):
         found.add(LOCK_PRO)
-    if isinstance(dps.get("8"), bool) or _is_int(dps.get("10")) or _is_int(dps.get("3")):
+    if isinstance(dps.get("8"), bool):
         found.add(ZIGBEE)
+    elif _is_int(dps.get("3")) and not found:
+        found.add(CLOUD_WIFI)
     if isinstance(dps.get("16"), str) or (
         isinstance(dps.get("1"), str) and isinstance(dps.get("11"), str)
     ):
@@ -127,6 +136,11 @@ def detect_profile(
         reason = (
             "it looks like a Zigbee lock, which is reached only through its gateway: "
             "add it with the gateway and the lock's node id"
+        )
+    elif family == CLOUD_WIFI:
+        reason = (
+            f"{why} match a Wi-Fi lock whose temporary passwords live in Tuya Cloud: "
+            "use the Cloud backend"
         )
     elif len(candidates) == 1:
         return Detection(
