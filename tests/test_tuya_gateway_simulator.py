@@ -350,6 +350,14 @@ async def test_one_client_at_a_time_heartbeat_and_idle_drop(
         await gateway.stop()
 
 
+def test_zigbee_lock_judges_windows_by_its_local_clock() -> None:
+    """A lock whose module hands it UTC+8 opens a UTC window eight hours early."""
+    family = ZigbeeLock(local_offset=8 * HOUR)
+    family.apply({"24": b64(zigbee_password(1, "808080", NOW, NOW + HOUR))})
+    assert family.keypad("808080", NOW) is None  # its local clock already reads NOW + 8 h
+    assert family.keypad("808080", NOW - 8 * HOUR) == {"3": 1, "8": True}
+
+
 def test_gateway_pairing_rules() -> None:
     gateway = SimulatedGateway(device_id=GATEWAY_ID, local_key=KEY)
     sub = gateway.add(CID_A, ZigbeeLock(layout=21))

@@ -91,9 +91,16 @@ class SimulatedGateway(TuyaDevice):
         battery: int = 90,
         locked: bool = True,
         capacity: int = 10,
+        local_offset: int = 0,
     ) -> SubDevice:
-        """Pair a Zigbee lock taking the 21- or 27-byte DP 24 layout."""
-        family = ZigbeeLock(layout=layout, battery=battery, locked=locked, capacity=capacity)
+        """Pair a Zigbee lock taking the 21- or 27-byte DP 24 layout (see `ZigbeeLock`)."""
+        family = ZigbeeLock(
+            layout=layout,
+            battery=battery,
+            locked=locked,
+            capacity=capacity,
+            local_offset=local_offset,
+        )
         return self.add(cid, family)
 
     def remove(self, cid: str) -> None:

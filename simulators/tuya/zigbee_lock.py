@@ -21,7 +21,14 @@ The 6-byte prefix (or 21-byte head) names the password; DP 25 carries exactly th
 DP 26 has the same layout as DP 24 (same file). Replies echo the 6 bytes and add a status
 byte (``tests/fixtures/temporary_password/dp24_result.json``). Statuses: 0 failure and
 1 success from Tuya's reference; 2 duplicate password (refused: the PIN is NOT stored) and
-3 full from EDIT-Aeterna's protocol notes.
+3 full from EDIT-Aeterna's protocol notes (``docs/PHASE1_PROTOCOL_REPORT.md`` section 6: "DP24
+result values are documented as failure, success, duplicate, and full (0..3)").
+
+The lock's clock is the LOCAL time its Zigbee module hands it, not UTC: "any time-windowed
+feature on the lock (e.g. temp-code validity) tracks whatever the module puts in the LOCAL slot"
+(EDIT-Aeterna ``docs/PROTOCOL.md`` section 4.4; the captured exchange had local - GMT = 28800,
+``docs/PHASE1_PROTOCOL_REPORT.md`` section 10). `local_offset` reproduces that: windows are
+compared with UTC + offset.
 
 Ours, where no source speaks: a delete or update of an id the lock does not hold answers 0
 (the reference has no "absent" status), and an id already in use with other digits answers 0.
@@ -33,7 +40,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 import struct
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from .family import LockFamily, StoredPin
 
@@ -117,13 +124,27 @@ class ZigbeeLock(LockFamily):
     UPDATE_DP: ClassVar[str] = "26"
 
     def __init__(
-        self, *, layout: int = 27, battery: int = 90, locked: bool = True, capacity: int = 10
+        self,
+        *,
+        layout: int = 27,
+        battery: int = 90,
+        locked: bool = True,
+        capacity: int = 10,
+        local_offset: int = 0,
     ) -> None:
-        """A lock taking the 21- or 27-byte DP 24 layout and holding up to `capacity` PINs."""
+        """A lock taking the 21- or 27-byte DP 24 layout and holding up to `capacity` PINs.
+
+        `local_offset` (seconds) is how far the lock's local clock is ahead of UTC.
+        """
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}")
         self.layout = layout
+        self.local_offset = local_offset
         super().__init__(battery=battery, locked=locked, capacity=capacity)
+
+    def keypad(self, pin: str, now: float) -> dict[str, Any] | None:
+        """Type a PIN at UTC `now`; the lock judges windows by its local clock."""
+        return super().keypad(pin, now + self.local_offset)
 
     def pin_handlers(self) -> Mapping[str, Callable[[bytes], bytes]]:
         """DP 24 create, DP 25 delete, DP 26 update."""
