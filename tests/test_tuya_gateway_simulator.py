@@ -110,7 +110,7 @@ async def test_tinytuya_addresses_children_by_cid(
     _, lock_a, _ = client
     await call(lock_a.status)
     await call(lock_a.set_value, 25, b64(zigbee_ident(1)))
-    (query_cmd, query), (control_cmd, control) = gateway._server.received
+    (query_cmd, query), (control_cmd, control) = gateway.messages
     assert query["cid"] == CID_A
     assert control["cid"] == CID_A
     if version == "3.3":
@@ -345,7 +345,8 @@ async def test_one_client_at_a_time_heartbeat_and_idle_drop(
         assert not gateway.client_connected
         assert not await gateway.subdevices[CID_A].set_battery(5)
         parent.close()
-        assert gateway.frames_in >= 4
+        assert gateway.heartbeats == 4
+        assert gateway.frames_in >= 5
     finally:
         await gateway.stop()
 

@@ -81,6 +81,16 @@ class TuyaDevice:
         return self._server.frames_in
 
     @property
+    def heartbeats(self) -> int:
+        """Heartbeats (command 9) answered so far."""
+        return self._server.heartbeats
+
+    @property
+    def messages(self) -> list[tuple[int, dict[str, Any]]]:
+        """Every decoded client command so far, as (command number, JSON) - cid included."""
+        return self._server.received
+
+    @property
     def client_connected(self) -> bool:
         """Whether a client holds the connection now, so a push would reach it."""
         return self._server.client_connected

@@ -90,6 +90,7 @@ class LockServer:
         self._later: set[asyncio.Task[None]] = set()
         self.connections = 0
         self.frames_in = 0  # client frames read, heartbeats included
+        self.heartbeats = 0  # heartbeat frames answered
         self.received: list[tuple[int, dict[str, Any]]] = []  # (command, JSON) as the client sent
 
     @property
@@ -248,6 +249,7 @@ class LockServer:
             reply = session.negotiate(frame)
             return [] if reply is None else [reply]
         if cmd == Command.HEART_BEAT:
+            self.heartbeats += 1
             return [session.seal(cmd, b"", frame.seq)]
         message = decode(frame.payload)
         self.received.append((cmd, message))
