@@ -351,6 +351,32 @@ async def test_one_client_at_a_time_heartbeat_and_idle_drop(
         await gateway.stop()
 
 
+async def test_faults_lost_reply_and_rejection(gateway: SimulatedGateway, client: Client) -> None:
+    """A lost reply makes tinytuya re-send; the lock, holding the PIN, calls it a duplicate."""
+    _, lock_a, _ = client
+    sub = lock(gateway, CID_A)
+    create = b64(zigbee_password(12, "121212", NOW, NOW + HOUR))
+    sub.lose_next_reply()
+    assert raw_reply(await call(lock_a.set_value, 24, create), 24) == zigbee_ident(12) + b"\x02"
+    assert [stored.pin for stored in sub.pins.values()] == ["121212"]
+    assert sub.commands == [{"24": create}, {"24": create}]
+    sub.reject_next()
+    delete = b64(zigbee_ident(12))
+    assert raw_reply(await call(lock_a.set_value, 25, delete), 25) == zigbee_ident(12) + b"\x00"
+    assert len(sub.pins) == 1
+
+
+def test_zigbee_rules_without_a_source_are_failures() -> None:
+    family = ZigbeeLock()
+    family.apply({"24": b64(zigbee_password(1, "101010", NOW, NOW + HOUR))})
+    other_pin_same_id = zigbee_password(1, "202020", NOW, NOW + HOUR)
+    assert raw_reply(family.apply({"24": b64(other_pin_same_id)}), 24)[-1] == 0
+    assert raw_reply(family.apply({"24": 24}), 24) == bytes(7)  # not base64 text at all
+    assert family.refuse({"26": b64(zigbee_ident(1)), "8": True}) == {
+        "26": b64(zigbee_ident(1) + b"\x00")
+    }
+
+
 def test_zigbee_lock_judges_windows_by_its_local_clock() -> None:
     """A lock whose module hands it UTC+8 opens a UTC window eight hours early."""
     family = ZigbeeLock(local_offset=8 * HOUR)
