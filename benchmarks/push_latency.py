@@ -6,7 +6,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 import time
 
-from simulators.tuya_lock import SimulatedLock, load_profiles as raw_profiles
+from simulators.tuya_lock import SimulatedLock
 
 from ._common import Report, median, percentile
 from ._locks import HA_EXECUTOR_WORKERS, KEY, backend, executor_runner, pin_for, request
@@ -14,16 +14,11 @@ from ._locks import HA_EXECUTOR_WORKERS, KEY, backend, executor_runner, pin_for,
 VERSIONS = ("3.3", "3.4", "3.5")
 CREATES = 200
 CONNECTS = 5
-PROFILE = "unlock_method"
+PROFILE = "lock_pro_dp51"
 
 
 async def _measure(version: str, report: Report) -> None:
-    lock = SimulatedLock(
-        device_id=f"bench-{version}",
-        local_key=KEY,
-        version=version,
-        profile=raw_profiles()[PROFILE],
-    )
+    lock = SimulatedLock(device_id=f"bench-{version}", local_key=KEY, version=version)
     await lock.start("127.0.0.1")
     executor = ThreadPoolExecutor(max_workers=HA_EXECUTOR_WORKERS)
     run = executor_runner(executor)
