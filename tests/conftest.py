@@ -288,7 +288,7 @@ async def fake(
 @pytest.fixture
 def lock_profile() -> str:
     """The PIN profile of the simulated LAN lock; override to test another."""
-    return "unlock_method"
+    return "lock_pro_dp51"
 
 
 @pytest.fixture

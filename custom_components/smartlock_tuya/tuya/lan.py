@@ -110,11 +110,21 @@ class LanBackend(LockBackend):
         confirm_timeout: float = 10.0,
         poll_interval: float = 2.0,
         heartbeat_interval: float = 9.0,
+        gateway_id: str | None = None,
+        node_id: str | None = None,
     ) -> None:
-        """Describe the lock; nothing is opened until `connect`."""
+        """Describe the lock; nothing is opened until `connect`.
+
+        For a Zigbee sub-device, `host`, `local_key` and `version` are its gateway's,
+        `gateway_id` the gateway's device id and `node_id` the lock's cid.
+        """
         super().__init__()
         if version != AUTO and version not in VERSIONS:
             raise ValueError(f"unknown protocol version {version!r}")
+        if (gateway_id is None) != (node_id is None):
+            raise ValueError("a sub-device needs both gateway_id and node_id")
+        self._gateway_id = gateway_id
+        self.node_id = node_id
         self.device_id = device_id
         self.host = host
         self._key = local_key
@@ -157,7 +167,7 @@ class LanBackend(LockBackend):
                 self._device, self.version, self.available = device, version, True
                 self._take_dps(result.get("dps"), emit=False)
                 return
-            await self._run(device.close)
+            await self._run(_closer(device))
             last = error or LockRejectedError("the lock sent no status")
             if isinstance(last, LockOfflineError):
                 break  # nothing listens: another version will not change that
@@ -166,7 +176,7 @@ class LanBackend(LockBackend):
 
     def _make_device(self, version: str) -> Any:
         device = tinytuya.Device(
-            self.device_id,
+            self._gateway_id or self.device_id,
             address=self.host,
             local_key=self._key,
             version=float(version),
@@ -177,7 +187,10 @@ class LanBackend(LockBackend):
             port=self._port,
         )
         device.set_socketRetryLimit(1)
-        return device
+        if self.node_id is None:
+            return device
+        # tinytuya addresses a sub-device as a child riding on its gateway's socket.
+        return tinytuya.Device(self.device_id, cid=self.node_id, parent=device)
 
     async def _call(self, function: Callable[[Any], Any]) -> Any:
         """Run `function(device)` in the executor, opening the session first if needed.
@@ -205,7 +218,7 @@ class LanBackend(LockBackend):
         self.available = False
         if self._device is not None:
             device, self._device = self._device, None
-            await self._run(device.close)
+            await self._run(_closer(device))
 
     @asynccontextmanager
     async def released(self) -> AsyncIterator[None]:
@@ -240,15 +253,15 @@ class LanBackend(LockBackend):
         state = merged.get(str(dp_map.state)) if dp_map.state else None
         battery = merged.get(str(dp_map.battery)) if dp_map.battery else None
         self.last_status = LockStatus(
-            locked=(state == self.profile.locked_value) if isinstance(state, bool) else None,
+            locked=None if (unlocked := self.profile.is_unlocked(state)) is None else not unlocked,
             battery=battery if isinstance(battery, int) and not isinstance(battery, bool) else None,
             dps=merged,
         )
         if not emit:
             return
         used = dps.get(str(dp_map.unlock_temporary)) if dp_map.unlock_temporary else None
-        if used is not None and not isinstance(used, bool):
-            self._emit(PinUnlockEvent(str(used), self.last_status))
+        if used is not None and (lock_pin_id := self._codec.decode_unlock(used)) is not None:
+            self._emit(PinUnlockEvent(lock_pin_id, self.last_status))
         else:
             self._emit(StatusEvent(self.last_status))
 
@@ -273,8 +286,7 @@ class LanBackend(LockBackend):
             self.profile.dps.create,
             self._codec.encode_create(payload),
             self._codec.decode_create_report,
-            payload,
-            ok=(ReportStatus.DONE, ReportStatus.EXISTS),
+            ok=(ReportStatus.DONE,),
         )
         return CreatedPin(lock_pin_id=str(report.slot))
 
@@ -288,7 +300,6 @@ class LanBackend(LockBackend):
             modify,
             self._codec.encode_modify(payload, slot=_slot(lock_pin_id)),
             self._codec.decode_modify_report,
-            payload,
             ok=(ReportStatus.DONE,),
         )
         return str(report.slot)
@@ -300,7 +311,6 @@ class LanBackend(LockBackend):
             self.profile.dps.delete,
             self._codec.encode_delete(ref=ref, slot=_slot(lock_pin_id), uuid=uuid),
             self._codec.decode_delete_report,
-            PinPayload(ref=ref, pin="0", start=0, end=1, uuid=uuid),
             ok=(ReportStatus.DONE, ReportStatus.MISSING),
         )
 
@@ -309,7 +319,6 @@ class LanBackend(LockBackend):
         dp: int,
         data: bytes,
         decode: Callable[[bytes], PinReport],
-        payload: PinPayload,
         *,
         ok: tuple[ReportStatus, ...],
     ) -> PinReport:
@@ -319,7 +328,7 @@ class LanBackend(LockBackend):
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self._confirm_timeout
             while True:
-                if (report := self._report_in(result, dp, decode, payload)) is not None:
+                if (report := self._report_in(result, dp, decode, data)) is not None:
                     return _checked(report, ok)
                 if loop.time() >= deadline:
                     raise LockTimeoutError("the lock did not confirm the PIN operation")
@@ -330,7 +339,7 @@ class LanBackend(LockBackend):
         result: Any,
         dp: int,
         decode: Callable[[bytes], PinReport],
-        payload: PinPayload,
+        command: bytes,
     ) -> PinReport | None:
         """The report on this command among the DPs a message carries, if it is there."""
         dps = result.get("dps") if isinstance(result, dict) else None
@@ -345,7 +354,7 @@ class LanBackend(LockBackend):
         except CodecError as err:
             _LOGGER.warning("Ignoring an unreadable report from lock %s: %s", self.device_id, err)
             return None
-        if report.ref != payload.ref or (report.uuid is not None and report.uuid != payload.uuid):
+        if not self._codec.is_reply_to(report, command):
             _LOGGER.debug("Ignoring a report about another PIN on lock %s", self.device_id)
             return None
         return report
@@ -364,7 +373,9 @@ class LanBackend(LockBackend):
         control = self.profile.dps.control
         if control is None:
             raise UnsupportedOperationError("this lock cannot be locked or unlocked remotely")
-        value = self.profile.locked_value if locked else not self.profile.locked_value
+        if self.profile.unlocked_value is None:
+            raise UnsupportedOperationError("this lock's profile names no unlocked state value")
+        value = not self.profile.unlocked_value if locked else self.profile.unlocked_value
         async with self._lock:
             result = await self._call(lambda device: device.set_value(control, value))
             loop = asyncio.get_running_loop()
@@ -422,6 +433,13 @@ def _poll_once(timeout: float) -> Callable[[Any], Any]:
             device.set_socketTimeout(previous)
 
     return poll
+
+
+def _closer(device: Any) -> Callable[[], Any]:
+    """Close the socket: a sub-device's belongs to its gateway."""
+    owner = device.parent if device.parent is not None else device
+    close: Callable[[], Any] = owner.close
+    return close
 
 
 def _slot(lock_pin_id: str) -> int:
