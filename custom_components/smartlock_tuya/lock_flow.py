@@ -68,7 +68,6 @@ from .profile_choice import (
 )
 from .tuya import CloudBackend, LockAuthError, LockError, PinProfile
 from .tuya.cloud import REGIONS
-from .tuya.detect import CLOUD_WIFI
 
 _SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 CLOUD_SCHEMA = vol.Schema(
@@ -204,14 +203,12 @@ class LockSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """The lock answered, but what it showed fits several profiles: the user picks one."""
-        entry: SmartLockConfigEntry = self._get_entry()
         profiles = await async_load_profiles(self.hass)
-        errors: dict[str, str] = {}
         if user_input is not None:
+            # Every family's codec carries lengths the generator makes: no length check here.
             lock = {**self._lock, CONF_PROFILE: user_input[CONF_PROFILE]}
-            errors = _lengths_problem(entry, lock, profiles)
-            if not errors:
-                return self._save(lock)
+            lock[CONF_PIN_LENGTHS] = sorted(allowed_lengths(lock, profiles))
+            return self._save(lock)
         options = [
             SelectOptionDict(value=key, label=profile_label(profiles[key]))
             for key in self._candidates
@@ -226,7 +223,6 @@ class LockSubentryFlow(ConfigSubentryFlow):
                 }
             ),
             description_placeholders={"lock": self._lock[CONF_NAME]},
-            errors=errors,
         )
 
     async def _decide(
@@ -253,10 +249,8 @@ class LockSubentryFlow(ConfigSubentryFlow):
                 return await self.async_step_choose_profile()
             elif detection.candidates:
                 contact.errors = shape_problem(lock, profiles[detection.candidates[0]])
-            elif detection.family == CLOUD_WIFI:
+            else:  # only Wi-Fi residential locks have no LAN profile at all
                 contact.errors = {CONF_BACKEND: "use_cloud_backend"}
-            else:
-                contact.errors = {"base": "profile_undetected"}
         if not contact.errors:
             contact.errors = _lengths_problem(entry, lock, profiles)
         return None if contact.errors else self._save(lock)
@@ -338,8 +332,6 @@ class LockSubentryFlow(ConfigSubentryFlow):
             backend = build_backend(
                 self.hass, account, lock, chosen if cloud else probe_profile(lock, profiles)
             )
-        except (ValueError, KeyError):
-            return _Contact(errors={"base": "unknown"})
         except LockAuthError:
             return _Contact(errors={"base": "invalid_cloud_auth"})
         try:
