@@ -26,6 +26,12 @@ class ChooseProfileFlow(RepairsFlow):
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> data_entry_flow.FlowResult:
+        """The flow starts with the issue's data, which is not an answer: ask first."""
+        return await self.async_step_choose()
+
+    async def async_step_choose(
+        self, user_input: dict[str, Any] | None = None
+    ) -> data_entry_flow.FlowResult:
         """Offer the profiles that fit the lock's shape (alone, or behind a gateway)."""
         entry = self.hass.config_entries.async_get_entry(self._entry_id)
         subentry = entry.subentries.get(self._subentry_id) if entry else None
@@ -45,7 +51,7 @@ class ChooseProfileFlow(RepairsFlow):
             SelectOptionDict(value=key, label=profile_label(profiles[key])) for key in fitting
         ]
         return self.async_show_form(
-            step_id="init",
+            step_id="choose",
             data_schema=vol.Schema(
                 {vol.Required(CONF_PROFILE): SelectSelector(SelectSelectorConfig(options=options))}
             ),
