@@ -17,6 +17,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.smartlock_tuya.backends import build_backend
 from custom_components.smartlock_tuya.const import (
     CONF_DEVICE_ID,
     CONF_GATEWAY_ID,
@@ -25,7 +26,6 @@ from custom_components.smartlock_tuya.const import (
     DOMAIN,
     SUBENTRY_LOCK,
 )
-from custom_components.smartlock_tuya.backends import build_backend
 from custom_components.smartlock_tuya.migration import (
     ISSUE_GATEWAY,
     ISSUE_PROFILE,
