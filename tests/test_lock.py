@@ -32,6 +32,7 @@ from custom_components.smartlock_tuya.const import (
     DOMAIN,
     SUBENTRY_LOCK,
 )
+from custom_components.smartlock_tuya.profile_choice import allowed_lengths
 from custom_components.smartlock_tuya.tuya import LanBackend, PinRequest, PinWindow, load_profiles
 from simulators.stays_server import StaysSimulator
 from simulators.tuya_cloud import FakeTuyaCloud
@@ -130,6 +131,8 @@ async def test_states(hass: HomeAssistant, init_lock: MockConfigEntry) -> None:
     assert hass.states.get(BATTERY).state == "90"
     assert hass.states.get(NEXT_CHECK_IN).state == "2026-03-14T18:00:00+00:00"
     assert hass.states.get(PIN_UNLOCK).state == STATE_UNKNOWN
+    # The old-style subentry stores no lengths: the Lock Pro profile's apply.
+    assert allowed_lengths(init_lock.runtime_data.locks[LOCK_SUBENTRY]) == set(range(6, 11))
 
 
 @pytest.mark.parametrize("lock_profile", [REMOTE])
@@ -341,6 +344,8 @@ async def test_cloud_polarity(
         await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
         assert hass.states.get("lock.back_door").state == LockState.UNLOCKED
+        # Tuya calls it a Wi-Fi lock: 7 digits, whatever the subentry says.
+        assert allowed_lengths(entry.runtime_data.locks[LOCK_SUBENTRY]) == {7}
         fake.devices[WIFI].locked = True
         clock.tick(timedelta(minutes=16))
         async_fire_time_changed(hass)

@@ -38,6 +38,7 @@ from custom_components.smartlock_tuya.const import (
     DOMAIN,
     SUBENTRY_LOCK,
 )
+from custom_components.smartlock_tuya.profile_choice import length_for
 from simulators.tuya_cloud import FakeTuyaCloud
 from simulators.tuya_lock import SimulatedGateway, SimulatedLock, ZigbeeLock
 
@@ -560,3 +561,12 @@ async def test_unexpected_error(
     ):
         result = await _submit(hass, result["flow_id"], lan_lock_data(lan_lock, "auto"))
     assert result["errors"] == {"base": "unknown"}
+
+
+def test_preferred_length() -> None:
+    """The account's length where the lock takes it, else the nearest (the longer on a tie)."""
+    assert length_for({6, 7, 8}, 7) == 7
+    assert length_for({6}, 8) == 6
+    assert length_for({6, 8}, 7) == 8
+    assert length_for({7}, 4) == 7
+    assert length_for({12}, 6) is None

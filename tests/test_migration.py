@@ -304,3 +304,21 @@ async def test_lan_backend_needs_a_profile(hass: HomeAssistant) -> None:
     lock = {CONF_DEVICE_ID: "d", "backend": "lan", "host": "h", "local_key": "k" * 16}
     with pytest.raises(ValueError, match="needs a PIN profile"):
         build_backend(hass, {}, lock, None)
+
+
+async def test_other_subentries_are_left_alone(
+    hass: HomeAssistant, account: StaysSimulator
+) -> None:
+    """Only lock subentries are migrated; a subentry of another kind keeps its data."""
+    entry = account_entry(
+        account,
+        {
+            "data": {CONF_PROFILE: "zigbee_dp24"},
+            "subentry_id": "01JOTHERSUBENTRY000000001",
+            "subentry_type": "note",
+            "title": "Note",
+            "unique_id": None,
+        },
+    )
+    await _load(hass, entry)
+    assert entry.subentries["01JOTHERSUBENTRY000000001"].data == {CONF_PROFILE: "zigbee_dp24"}

@@ -44,6 +44,7 @@ from .entity import account_device_id, listing_device_id, lock_device_id
 from .lifecycle import MAX_PARALLEL_LOCKS, PinManager
 from .lock_coordinator import LockCoordinator, LockRuntime
 from .migration import async_migrate_locks, needs_profile
+from .profile_choice import allowed_lengths
 from .services import async_setup_services
 from .stays import StaysClient
 from .storage import LifecycleStore
@@ -170,6 +171,7 @@ def _set_up_lock(
         profile=profile,
         backend=backend,
         coordinator=coordinator,
+        pin_lengths=allowed_lengths(data, profiles),
     )
 
 

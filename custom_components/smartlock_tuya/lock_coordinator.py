@@ -46,6 +46,8 @@ class LockRuntime:
     profile: PinProfile | None
     backend: LockBackend
     coordinator: LockCoordinator
+    pin_lengths: frozenset[int] = frozenset()
+    """The PIN lengths the lock takes (`profile_choice.allowed_lengths` of its subentry)."""
 
 
 def translation_key_for(error: LockError) -> str:

@@ -19,7 +19,8 @@ from .const import (
     MIN_PIN_LENGTH,
     PROFILE_AUTO,
 )
-from .tuya import PinProfile
+from .lock_coordinator import LockRuntime
+from .tuya import CloudBackend, PinProfile
 from .tuya.cloud_rules import SUB_DEVICE_PIN_LENGTH, WIFI_PIN_LENGTH
 from .tuya.detect import Detection, detect_profile
 
@@ -35,13 +36,19 @@ def is_subdevice(lock: Mapping[str, Any]) -> bool:
 
 
 def allowed_lengths(
-    lock: Mapping[str, Any], profiles: Mapping[str, PinProfile] | None = None
+    lock: LockRuntime | Mapping[str, Any], profiles: Mapping[str, PinProfile] | None = None
 ) -> frozenset[int]:
     """The PIN lengths this lock takes; the account's `pin_length` is only a preference.
 
-    The lock flow stores what it learnt (the profile's lengths on LAN, the device kind's on
-    Cloud); older subentries fall back to their profile, or to both Cloud lengths.
+    A running lock answers from Tuya's word where its Cloud backend has it, else from its
+    subentry. The lock flow stores what it learnt (the profile's lengths on LAN, the device
+    kind's on Cloud); older subentries fall back to their profile, or to both Cloud lengths.
     """
+    if isinstance(lock, LockRuntime):
+        backend = lock.backend
+        if isinstance(backend, CloudBackend) and backend.device is not None:
+            return frozenset(backend.pin_lengths)
+        return lock.pin_lengths
     if CONF_PIN_LENGTHS in lock:
         return frozenset(int(length) for length in lock[CONF_PIN_LENGTHS])
     profile = (profiles or {}).get(str(lock.get(CONF_PROFILE)))
