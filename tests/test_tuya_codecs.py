@@ -41,7 +41,10 @@ PANEL = AccessControlCodec()
 def _vectors() -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for path in sorted(VECTORS.glob("*.json")):
-        found.extend(json.loads(path.read_text(encoding="utf-8")))
+        document = json.loads(path.read_text(encoding="utf-8"))
+        # Codec vector files are lists; the simulator's captures file is an object of its own.
+        if isinstance(document, list):
+            found.extend(document)
     return found
 
 
