@@ -59,11 +59,12 @@ from .const import (
 from .coordinator import SmartLockConfigEntry
 from .profile_choice import (
     allowed_lengths,
+    contradicts,
     detect,
-    length_for,
     probe_profile,
     profile_label,
     shape_problem,
+    store_lengths,
     wanted_profile,
 )
 from .tuya import CloudBackend, LockAuthError, LockError, PinProfile
@@ -107,14 +108,6 @@ def _problem_with(lock: Mapping[str, Any], profiles: Mapping[str, PinProfile]) -
     if not lock.get(CONF_LISTING_IDS):
         return {CONF_LISTING_IDS: "no_listing"}
     return {}
-
-
-def _profile_mismatch(profile: PinProfile, dps: Mapping[str, Any]) -> bool:
-    """Whether the lock's own report contradicts the profile (its state DP absent or odd)."""
-    if not dps or profile.dps.state is None:
-        return False
-    state = dps.get(str(profile.dps.state))
-    return not isinstance(state, bool)
 
 
 class LockSubentryFlow(ConfigSubentryFlow):
@@ -252,7 +245,8 @@ class LockSubentryFlow(ConfigSubentryFlow):
             else:  # only Wi-Fi residential locks have no LAN profile at all
                 contact.errors = {CONF_BACKEND: "use_cloud_backend"}
         if not contact.errors:
-            contact.errors = _lengths_problem(entry, lock, profiles)
+            preferred = int(entry.options.get(CONF_PIN_LENGTH, DEFAULT_PIN_LENGTH))
+            contact.errors = store_lengths(lock, profiles, preferred)
         return None if contact.errors else self._save(lock)
 
     def _save(self, lock: dict[str, Any]) -> SubentryFlowResult:
@@ -354,7 +348,7 @@ class LockSubentryFlow(ConfigSubentryFlow):
                 category=device.category if device else None,
                 cloud_lengths=backend.pin_lengths,
             )
-        if chosen is not None and _profile_mismatch(chosen, status.dps):
+        if chosen is not None and contradicts(chosen, status.dps):
             return _Contact(errors={CONF_PROFILE: "unsupported_profile"})
         category = None
         if chosen is None and account.get(CONF_CLOUD_ACCESS_ID):
@@ -373,18 +367,6 @@ class LockSubentryFlow(ConfigSubentryFlow):
             await backend.close()
         device = backend.device if isinstance(backend, CloudBackend) else None
         return device.category if device else ""
-
-
-def _lengths_problem(
-    entry: SmartLockConfigEntry, lock: dict[str, Any], profiles: Mapping[str, PinProfile]
-) -> dict[str, str]:
-    """Store the lock's PIN lengths; refuse a lock that takes none the integration can make."""
-    lengths = allowed_lengths(lock, profiles)
-    preferred = int(entry.options.get(CONF_PIN_LENGTH, DEFAULT_PIN_LENGTH))
-    if length_for(lengths, preferred) is None:
-        return {"base": "no_pin_length"}
-    lock[CONF_PIN_LENGTHS] = sorted(lengths)
-    return {}
 
 
 def _device_taken(entry: SmartLockConfigEntry, device_id: str, besides: str | None = None) -> bool:

@@ -67,6 +67,24 @@ def length_for(lengths: Iterable[int], preferred: int) -> int | None:
     return min(usable, key=lambda length: (abs(length - preferred), -length))
 
 
+def store_lengths(
+    lock: dict[str, Any], profiles: Mapping[str, PinProfile], preferred: int
+) -> dict[str, str]:
+    """Store the lock's PIN lengths in its data; a form error if it takes none we can make."""
+    lengths = allowed_lengths(lock, profiles)
+    if length_for(lengths, preferred) is None:
+        return {"base": "no_pin_length"}
+    lock[CONF_PIN_LENGTHS] = sorted(lengths)
+    return {}
+
+
+def contradicts(profile: PinProfile, dps: Mapping[str, Any]) -> bool:
+    """Whether the lock's own report contradicts the profile (its state DP absent or odd)."""
+    if not dps or profile.dps.state is None:
+        return False
+    return not isinstance(dps.get(str(profile.dps.state)), bool)
+
+
 def shape_problem(lock: Mapping[str, Any], profile: PinProfile | None) -> dict[str, str]:
     """Form errors where the gateway/node details and the profile contradict each other."""
     if bool(lock.get(CONF_GATEWAY_ID)) != bool(lock.get(CONF_NODE_ID)):
@@ -83,7 +101,7 @@ def shape_problem(lock: Mapping[str, Any], profile: PinProfile | None) -> dict[s
 def probe_profile(lock: Mapping[str, Any], profiles: Mapping[str, PinProfile]) -> PinProfile:
     """A profile to connect with before the real one is known (only the state is read).
 
-    Raises `KeyError` when no profile is loaded at all.
+    The shipped profiles always load, so there is always one to take.
     """
     if (chosen := profiles.get(str(lock.get(CONF_PROFILE)))) is not None:
         return chosen
