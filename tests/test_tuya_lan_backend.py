@@ -28,7 +28,7 @@ from custom_components.smartlock_tuya.tuya import (
     UnsupportedOperationError,
     load_profiles,
 )
-from custom_components.smartlock_tuya.tuya.lan import error_for
+from custom_components.smartlock_tuya.tuya.lan import ConnectionPool
 from simulators.tuya_lock import SimulatedLock, load_profiles as raw_profiles
 
 KEY = "0123456789abcdef"
@@ -83,19 +83,13 @@ async def backend(
 
 
 def _backend(hass: HomeAssistant, sim: SimulatedLock, profile_id: str, **kwargs: Any) -> LanBackend:
-    options: dict[str, Any] = {
-        "timeout": 0.5,
-        "confirm_timeout": 2.0,
-        "poll_interval": 0.05,
-        "heartbeat_interval": 0.2,
-    } | kwargs
+    options: dict[str, Any] = {"timeout": 0.5, "confirm_timeout": 2.0} | kwargs
     return LanBackend(
         device_id=DEVICE,
         host="127.0.0.1",
         port=sim.port,
         local_key=options.pop("local_key", KEY),
         profile=PROFILES[profile_id],
-        run_blocking=hass.async_add_executor_job,
         **options,
     )
 
@@ -138,7 +132,6 @@ async def test_keypad_unlock_pushed(backend: LanBackend, sim: SimulatedLock) -> 
     backend.add_listener(listen)
     await backend.connect()
     created = await backend.create_pin(_request())
-    backend.start_keepalive()
     assert await sim.keypad("482913")
     assert not await sim.keypad("000000")
     async with asyncio.timeout(5):
@@ -247,7 +240,7 @@ async def test_second_connection_refused(
     """While one client holds the lock, another cannot get in (and is told why)."""
     first = _backend(hass, sim, profile_id, version=version)
     await first.connect()
-    second = _backend(hass, sim, profile_id, version=version)
+    second = _backend(hass, sim, profile_id, version=version, pool=ConnectionPool())
     with pytest.raises(LockAuthError, match="another app"):
         await second.connect()
     assert (await first.status()).battery == 90
@@ -264,17 +257,6 @@ async def test_reconnects_after_drop(backend: LanBackend, sim: SimulatedLock) ->
         await backend.status()  # may notice the drop, or may already reconnect
     status = await backend.status()
     assert status.battery == 90
-
-
-def test_error_mapping() -> None:
-    """Tinytuya's error dicts become typed errors; other results are not errors."""
-    assert isinstance(error_for({"Err": "901"}), LockOfflineError)
-    assert isinstance(error_for({"Err": "902"}), LockTimeoutError)
-    assert isinstance(error_for({"Err": "914"}), LockAuthError)
-    assert isinstance(error_for({"Err": "900"}), LockRejectedError)
-    assert "909" in str(error_for({"Err": "909"}))
-    assert error_for({"dps": {"1": True}}) is None
-    assert error_for(None) is None
 
 
 def test_unknown_version() -> None:

@@ -26,15 +26,17 @@ from .errors import (
     ProfileError,
     UnsupportedOperationError,
 )
-from .lan import AUTO, VERSIONS, LanBackend
+from .lan import AUTO, DEFAULT_PORT, VERSIONS, ConnectionPool, LanBackend
 from .profiles import PinProfile, load_profiles, read_profiles
 
 __all__ = [
     "AUTO",
+    "DEFAULT_PORT",
     "VERSIONS",
     "Capabilities",
     "CloudBackend",
     "CodecError",
+    "ConnectionPool",
     "CreatedPin",
     "InvalidPinError",
     "LanBackend",
