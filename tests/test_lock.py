@@ -21,7 +21,13 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.smartlock_tuya.const import DOMAIN
-from custom_components.smartlock_tuya.tuya import LanBackend, PinRequest, PinWindow, load_profiles
+from custom_components.smartlock_tuya.tuya import (
+    ConnectionPool,
+    LanBackend,
+    PinRequest,
+    PinWindow,
+    load_profiles,
+)
 from simulators.tuya_lock import SimulatedLock
 
 from .conftest import LOCK_SUBENTRY, Clock
@@ -175,7 +181,7 @@ async def test_unload_closes_the_lock(
         port=lan_lock.port,
         local_key="0123456789abcdef",
         profile=PROFILES["unlock_method"],
-        run_blocking=hass.async_add_executor_job,
+        pool=ConnectionPool(),  # another app: never the integration's shared connection
     )
     assert (await other.connect()).protocol_version == "3.4"
     await other.close()

@@ -46,7 +46,14 @@ from custom_components.smartlock_tuya.tuya.errors import (
 )
 from custom_components.smartlock_tuya.tuya.profiles import PinProfile
 
-from .connection import AUTO, DEFAULT_PORT, HEARTBEAT_INTERVAL, LanConnection
+from .connection import (
+    AUTO,
+    BACKOFF_MAX,
+    BACKOFF_START,
+    DEFAULT_PORT,
+    HEARTBEAT_INTERVAL,
+    LanConnection,
+)
 from .pool import ConnectionPool, shared_pool
 from .wire import VERSIONS
 
@@ -73,6 +80,7 @@ class LanBackend(LockBackend):
         timeout: float = 5.0,
         confirm_timeout: float = 10.0,
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
+        reconnect_backoff: tuple[float, float] = (BACKOFF_START, BACKOFF_MAX),
     ) -> None:
         """Describe the lock; nothing is opened until `connect`.
 
@@ -98,6 +106,7 @@ class LanBackend(LockBackend):
             "version": version,
             "timeout": timeout,
             "heartbeat_interval": heartbeat_interval,
+            "backoff": reconnect_backoff,
         }
         self._connection: LanConnection | None = None
         self._unsubscribe: Callable[[], None] | None = None

@@ -282,8 +282,9 @@ class LanConnection:
         message = self.device().generate_payload(command_types.HEART_BEAT)
         link.write(link.wire.encode(message.cmd, bytes(message.payload)))
         self.heartbeats += 1
-        heard = link.heard_at
-        self._beat_deadline = loop.call_later(self._timeout, self._check_beat, link, heard)
+        if self._beat_deadline is None:  # an older unanswered ping is already being timed
+            heard = link.heard_at
+            self._beat_deadline = loop.call_later(self._timeout, self._check_beat, link, heard)
         self._arm_heartbeat()
 
     def _check_beat(self, link: Link, heard_before: float) -> None:

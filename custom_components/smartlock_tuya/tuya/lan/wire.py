@@ -173,11 +173,17 @@ class Wire:
         if self._number == 3.3:
             payload = self._ecb_decrypt(self._key, payload)
         try:
-            body = json.loads(payload.decode())
-        except (UnicodeDecodeError, ValueError) as err:
-            raise WireError("a payload that is not JSON: wrong local key?") from err
+            text = payload.decode()
+        except UnicodeDecodeError as err:
+            raise WireError("a payload that does not decrypt: wrong local key?") from err
+        try:
+            body = json.loads(text)
+        except ValueError:
+            # Readable text that is not JSON is the device speaking, not a wrong key: a gateway
+            # asked without a cid answers "json obj data unvalid" (tinytuya `_register_child`).
+            return Frame(message.cmd, message.seqno, message.retcode, None)
         if not isinstance(body, dict):
-            raise WireError("a payload that is not a JSON object")
+            return Frame(message.cmd, message.seqno, message.retcode, None)
         return Frame(message.cmd, message.seqno, message.retcode, body)
 
     @staticmethod
