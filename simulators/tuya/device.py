@@ -79,6 +79,11 @@ class SimulatedLock:
         return self._server.connections
 
     @property
+    def frames_in(self) -> int:
+        """Client frames read so far (commands, queries, heartbeats)."""
+        return self._server.frames_in
+
+    @property
     def locked(self) -> bool:
         """Whether the bolt is thrown."""
         return self._state.locked
@@ -128,11 +133,11 @@ class SimulatedLock:
         """Move the bolt by hand (key, thumb-turn) and report it."""
         await self._server.push(self._state.set_locked(locked))
 
-    def query(self) -> dict[str, Any]:
-        """Every DP, for DP_QUERY (server callback)."""
+    def query(self, cid: str | None = None) -> dict[str, Any] | None:
+        """Every DP, for DP_QUERY (server callback); a lock of its own ignores any cid."""
         return dict(self.dps)
 
-    def control(self, dps: dict[str, Any]) -> dict[str, Any] | None:
+    def control(self, dps: dict[str, Any], cid: str | None = None) -> dict[str, Any] | None:
         """Apply a CONTROL with any pending fault (server callback)."""
         self.commands.append(dict(dps))
         if self._state.is_pin_command(dps):

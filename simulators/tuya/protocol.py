@@ -159,15 +159,43 @@ def control_dps(message: Mapping[str, Any]) -> dict[str, Any]:
     return {str(dp): value for dp, value in dps.items()}
 
 
-def query_reply(version: str, device_id: str, dps: Mapping[str, Any]) -> bytes:
-    """The answer to DP_QUERY / DP_QUERY_NEW."""
+def message_cid(message: Mapping[str, Any]) -> str | None:
+    """The sub-device a command addresses (tinytuya puts `cid` at the top level, and in `data`)."""
+    cid = message.get("cid")
+    data = message.get("data")
+    if cid is None and isinstance(data, Mapping):
+        cid = data.get("cid")
+    return None if cid is None else str(cid)
+
+
+def query_reply(
+    version: str, device_id: str, dps: Mapping[str, Any], cid: str | None = None
+) -> bytes:
+    """The answer to DP_QUERY / DP_QUERY_NEW, tagged with the sub-device's cid if any.
+
+    Shapes from captured gateway traffic: a query reply `{"dps", "cid"}` (jasonacox/tinytuya
+    issue #266).
+    """
+    if cid is not None:
+        return encode({"dps": dict(dps), "cid": cid})
     if version == "3.3":
         return encode({"devId": device_id, "dps": dict(dps)})
     return encode({"dps": dict(dps)})
 
 
-def status_push(version: str, device_id: str, dps: Mapping[str, Any], t: int) -> bytes:
-    """A STATUS (8) report of changed DPs."""
+def status_push(
+    version: str, device_id: str, dps: Mapping[str, Any], t: int, cid: str | None = None
+) -> bytes:
+    """A STATUS (8) report of changed DPs, tagged with the sub-device's cid if any.
+
+    A gateway's 3.3 push is `{"dps", "cid", "t"}` (rospogrigio/localtuya pull request #318), its
+    3.4 push carries the cid in `data` (leeyuentuen/localtuya issue #35).
+    """
     if version == "3.3":
+        if cid is not None:
+            return encode({"dps": dict(dps), "cid": cid, "t": t})
         return encode({"devId": device_id, "dps": dict(dps), "t": t})
-    return encode({"protocol": 4, "t": t, "data": {"dps": dict(dps)}})
+    data: dict[str, Any] = {"dps": dict(dps)}
+    if cid is not None:
+        data["cid"] = cid
+    return encode({"protocol": 4, "t": t, "data": data})

@@ -21,22 +21,25 @@ from .protocol import (
     Session,
     control_dps,
     decode,
+    message_cid,
     query_reply,
     status_push,
 )
 
 _LOGGER = logging.getLogger(__name__)
 BUSY_GRACE = 0.2  # seconds a newcomer waits for the current client to finish hanging up
+# A gateway's answer to a query without a cid (tinytuya core/XenonDevice.py, `_register_child`).
+NO_CID_REPLY = b"json obj data unvalid"
 type OfflineMode = Literal["refuse", "silent"] | None
 
 
 class DeviceHandler(Protocol):
     """What the server asks of the device behind it."""
 
-    def query(self) -> dict[str, Any]:
-        """Every DP's current value."""
+    def query(self, cid: str | None = None) -> dict[str, Any] | None:
+        """Every DP's current value (of sub-device `cid`), or None when nothing answers."""
 
-    def control(self, dps: dict[str, Any]) -> dict[str, Any] | None:
+    def control(self, dps: dict[str, Any], cid: str | None = None) -> dict[str, Any] | None:
         """Apply a CONTROL: DPs to report (empty: ack only), or None to say nothing at all."""
 
 
@@ -69,6 +72,7 @@ class LockServer:
         self._free.set()
         self._clients: dict[asyncio.StreamWriter, asyncio.Task[Any]] = {}
         self.connections = 0
+        self.frames_in = 0  # client frames read, heartbeats included
 
     @property
     def address(self) -> tuple[str, int]:
@@ -120,14 +124,14 @@ class LockServer:
         if doomed:
             await asyncio.wait(doomed.values(), timeout=1.0)
 
-    async def push(self, dps: Mapping[str, Any]) -> None:
-        """Report DPs to the connected client, if there is one the lock is talking to."""
+    async def push(self, dps: Mapping[str, Any], cid: str | None = None) -> None:
+        """Report DPs (of sub-device `cid`) to the connected client, if there is one."""
         if self._active is None or self._silent or not dps:
             return
         writer, session = self._active
         if not session.ready:
             return
-        body = status_push(self._version, self._device_id, dps, int(self._clock()))
+        body = status_push(self._version, self._device_id, dps, int(self._clock()), cid)
         await self._send(writer, [session.seal(Command.STATUS, body)])
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -192,6 +196,7 @@ class LockServer:
             except FrameError as err:
                 _LOGGER.debug("not a frame: %s", err)
                 return False
+            self.frames_in += 1
             if self._silent:
                 continue
             try:
@@ -210,16 +215,22 @@ class LockServer:
         if cmd == Command.HEART_BEAT:
             return [session.seal(cmd, b"", frame.seq)]
         message = decode(frame.payload)
+        cid = message_cid(message)
         if cmd in (Command.DP_QUERY, Command.DP_QUERY_NEW):
-            body = query_reply(self._version, self._device_id, self._handler.query())
+            dps = self._handler.query(cid)
+            body = (
+                NO_CID_REPLY
+                if dps is None
+                else query_reply(self._version, self._device_id, dps, cid)
+            )
             return [session.seal(cmd, body, frame.seq)]
         if cmd in (Command.CONTROL, Command.CONTROL_NEW):
-            report = self._handler.control(control_dps(message))
+            report = self._handler.control(control_dps(message), cid)
             if report is None:
                 return []
         elif cmd == Command.UPDATEDPS:
             wanted = message.get("dpId")
-            current = self._handler.query()
+            current = self._handler.query(cid) or {}
             wanted_dps = wanted if isinstance(wanted, list) else []
             report = {str(dp): current[str(dp)] for dp in wanted_dps if str(dp) in current}
         else:
@@ -227,7 +238,7 @@ class LockServer:
         ack = session.seal(cmd, b"", frame.seq)
         if not report:
             return [ack]
-        body = status_push(self._version, self._device_id, report, int(self._clock()))
+        body = status_push(self._version, self._device_id, report, int(self._clock()), cid)
         return [ack, session.seal(Command.STATUS, body)]
 
     @staticmethod
