@@ -5,16 +5,20 @@ selector already multiplexes every socket on one thread, wakes only when a socke
 a timer is due, and hands the bytes to `Link.data_received` with no thread hop. A reader
 thread of our own (tinytuya's `Monitor` is one) would keep heartbeats off the loop but send
 every push across threads, and it needs its own locking for commands. Measured on the
-simulator (`benchmarks/lan_sessions.py`): per idle connection the loop wakes about 6 times a
-minute (heartbeat out, reply in, at a 20 s spacing), against ~2,000 thread wake-ups a minute
-for the executor keep-alive this replaces, and a push reaches listeners in well under 1 ms.
+simulator (`benchmarks/lan_sessions.py`, numbers in benchmarks/README.md): an idle connection
+costs a few loop wake-ups a minute (a ping out and its reply in, every 15-20 s, pings of all
+connections on one grid so they share wake-ups) and no thread at all, where the executor
+keep-alive this replaces cost ~20 loop wake-ups, ~230 thread context switches and 30 executor
+jobs a minute; a push reaches listeners in about half a millisecond instead of up to 2.5 s.
 
 Heartbeat: devices close a client that sends nothing for about 30 s ("Devices will close the
 connection if they do not receive data every 30 seconds", tinytuya
 `examples/nowait_send_receive.py`, which pings every 9 s; tinytuya's `Monitor` and
-`examples/monitor.py` use 12 s). We ping only after `heartbeat_interval` (20 s) without
-sending anything, which leaves 10 s for a lost or late ping before the device gives up on us;
-the simulator drops a client after exactly 30 s idle, and the tests hold sessions past it.
+`examples/monitor.py` use 12 s). We ping only after 15-20 s (`heartbeat_interval`, on a
+grid) without sending anything, which leaves 10 s for a late ping before the device gives
+up on us. On the simulator a ping at 2/3 of its idle timeout keeps one session indefinitely
+and one at 7/6 of it is dropped (benchmark and tests); a ping that gets no reply within
+`timeout` drops the session and reconnects.
 
 A device serves one local client, so all locks behind one gateway share one `LanConnection`,
 and reports are routed by the `cid` they carry (tinytuya `XenonDevice._process_message`
@@ -28,6 +32,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 import logging
+import math
 from typing import Any, Final
 
 import tinytuya
@@ -260,15 +265,25 @@ class LanConnection:
 
     # -- heartbeat -----------------------------------------------------------------------------
 
+    def _due(self, sent_at: float) -> float:
+        """When to ping after a frame sent at `sent_at`: on a shared grid of the loop's clock.
+
+        Rounding down to a quarter of the interval makes every connection's ping fall on the
+        same instants, so the loop wakes once for many of them; a ping is then due between
+        3/4 and all of the interval after the last frame.
+        """
+        grid = self._heartbeat_interval / 4
+        return math.floor((sent_at + self._heartbeat_interval) / grid) * grid
+
     def _arm_heartbeat(self) -> None:
-        """One timer per connection, due `heartbeat_interval` after the last frame we sent."""
+        """One timer per connection, due about `heartbeat_interval` after the last frame sent."""
         if self._heartbeat is not None:
             self._heartbeat.cancel()
         link = self._link
         if link is None:
             return
         loop = asyncio.get_running_loop()
-        self._heartbeat = loop.call_at(link.sent_at + self._heartbeat_interval, self._beat)
+        self._heartbeat = loop.call_at(self._due(link.sent_at), self._beat)
 
     def _beat(self) -> None:
         self._heartbeat = None
@@ -276,7 +291,7 @@ class LanConnection:
         if link is None or not link.connected:
             return
         loop = asyncio.get_running_loop()
-        if loop.time() < link.sent_at + self._heartbeat_interval:
+        if loop.time() < self._due(link.sent_at):
             self._arm_heartbeat()  # a command spoke meanwhile: that kept the session alive
             return
         message = self.device().generate_payload(command_types.HEART_BEAT)
