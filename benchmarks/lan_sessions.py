@@ -89,7 +89,7 @@ async def _measure_idle(seconds: float, connections: int, jobs: Callable[[], int
         jobs(),
     )
     await asyncio.sleep(seconds)
-    scale = 60.0 / seconds / connections
+    scale = 60.0 / seconds / max(connections, 1)
     return Idle(
         wakeups=(CountingSelector.wakeups - wake) * scale,
         cpu_s=(time.process_time() - cpu) * scale,
@@ -302,7 +302,7 @@ async def _heartbeat_spacing() -> tuple[int, int]:
 async def _main(seconds: float) -> Report:
     report = Report(name="lan_sessions")
     old, new = await _idle_old(seconds), await _idle_new(seconds)
-    alone = await _idle_new(seconds, 1)
+    alone, baseline = await _idle_new(seconds, 1), await _idle_new(seconds, 0)
     for label, attribute, fmt in (
         ("event-loop wake-ups", "wakeups", ".1f"),
         ("CPU seconds (whole process)", "cpu_s", ".4f"),
@@ -312,7 +312,8 @@ async def _main(seconds: float) -> Report:
         report.add(
             f"idle, per connection per minute: {label}",
             f"{getattr(new, attribute):{fmt}} ({LOCKS}) / {getattr(alone, attribute):{fmt}} (1)",
-            f"old ({LOCKS}): {getattr(old, attribute):{fmt}}",
+            f"old ({LOCKS}): {getattr(old, attribute):{fmt}}; "
+            f"no connection: {getattr(baseline, attribute):{fmt}}",
         )
     for design in ("old", "new"):
         latencies = await _latency(design)
