@@ -241,3 +241,20 @@ def test_sub_device_needs_both_ids() -> None:
             profile=PROFILES["zigbee_dp24"],
             gateway_id="gw",
         )
+
+
+async def test_a_flow_testing_the_lock_gets_its_own_connection(sim: SimulatedLock) -> None:
+    """While the running lock steps aside, a newcomer from the same pool is not held up."""
+    pool = ConnectionPool()
+    running = _backend(sim, pool)
+    await running.connect()
+    async with running.released():
+        tester = _backend(sim, pool)
+        async with asyncio.timeout(3):
+            await tester.connect()
+        assert tester.connection is not running.connection
+        await tester.close()
+        assert pool.users("127.0.0.1", sim.port) == 1
+    async with asyncio.timeout(3):
+        assert (await running.status()).battery == 90
+    await running.close()

@@ -6,19 +6,20 @@ a timer is due, and hands the bytes to `Link.data_received` with no thread hop. 
 thread of our own (tinytuya's `Monitor` is one) would keep heartbeats off the loop but send
 every push across threads, and it needs its own locking for commands. Measured on the
 simulator (`benchmarks/lan_sessions.py`, numbers in benchmarks/README.md): an idle connection
-costs a few loop wake-ups a minute (a ping out and its reply in, every 15-20 s, pings of all
+costs a few loop wake-ups a minute (a ping out and its reply in, every 21-24 s, pings of all
 connections on one grid so they share wake-ups) and no thread at all, where the executor
-keep-alive this replaces cost ~20 loop wake-ups, ~230 thread context switches and 30 executor
-jobs a minute; a push reaches listeners in about half a millisecond instead of up to 2.5 s.
+keep-alive this replaces cost ~35 loop wake-ups, ~130-230 thread context switches and 30
+executor jobs a minute; a push reaches listeners in about half a millisecond, not up to 2.5 s.
 
 Heartbeat: devices close a client that sends nothing for about 30 s ("Devices will close the
 connection if they do not receive data every 30 seconds", tinytuya
 `examples/nowait_send_receive.py`, which pings every 9 s; tinytuya's `Monitor` and
-`examples/monitor.py` use 12 s). We ping only after 15-20 s (`heartbeat_interval`, on a
-grid) without sending anything, which leaves 10 s for a late ping before the device gives
-up on us. On the simulator a ping at 2/3 of its idle timeout keeps one session indefinitely
-and one at 7/6 of it is dropped (benchmark and tests); a ping that gets no reply within
-`timeout` drops the session and reconnects.
+`examples/monitor.py` use 12 s; the simulator's figure is openHAB's "typically ~30 seconds").
+We ping only after 21-24 s (`heartbeat_interval`, on a grid) without sending anything, which
+leaves 6 s - far more than a LAN round trip - before the device gives up on us. On the
+simulator a ping at 2/3 of its idle timeout keeps one session indefinitely and one at 7/6 of
+it is dropped (benchmark and tests); a ping that gets no reply within `timeout` drops the
+session and reconnects.
 
 A device serves one local client, so all locks behind one gateway share one `LanConnection`,
 and reports are routed by the `cid` they carry (tinytuya `XenonDevice._process_message`
@@ -47,7 +48,7 @@ _LOGGER = logging.getLogger(__name__)
 
 AUTO: Final = "auto"
 DEFAULT_PORT: Final = 6668
-HEARTBEAT_INTERVAL: Final = 20.0
+HEARTBEAT_INTERVAL: Final = 24.0
 BACKOFF_START: Final = 1.0
 BACKOFF_MAX: Final = 300.0
 
@@ -115,6 +116,11 @@ class LanConnection:
         #: Frames sent to keep the session alive, and sessions opened (for tests and benchmarks).
         self.heartbeats = 0
         self.sessions = 0
+
+    @property
+    def paused(self) -> bool:
+        """Whether the session stepped aside for another client (see `paused_for_others`)."""
+        return self._paused
 
     # -- subscribers ---------------------------------------------------------------------------
 
@@ -268,11 +274,11 @@ class LanConnection:
     def _due(self, sent_at: float) -> float:
         """When to ping after a frame sent at `sent_at`: on a shared grid of the loop's clock.
 
-        Rounding down to a quarter of the interval makes every connection's ping fall on the
+        Rounding down to an eighth of the interval makes every connection's ping fall on the
         same instants, so the loop wakes once for many of them; a ping is then due between
-        3/4 and all of the interval after the last frame.
+        7/8 and all of the interval after the last frame.
         """
-        grid = self._heartbeat_interval / 4
+        grid = self._heartbeat_interval / 8
         return math.floor((sent_at + self._heartbeat_interval) / grid) * grid
 
     def _arm_heartbeat(self) -> None:
@@ -355,7 +361,7 @@ class LanConnection:
     # -- giving the device up ------------------------------------------------------------------
 
     @asynccontextmanager
-    async def paused(self) -> AsyncIterator[None]:
+    async def paused_for_others(self) -> AsyncIterator[None]:
         """Close the session and hold every command until the block ends (another client's turn)."""
         async with self._command_lock:
             self._paused = True
