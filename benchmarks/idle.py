@@ -104,7 +104,7 @@ def run() -> Report:
         f"{hours[busiest][0]} / {hours[busiest][1]}",
         "syncs fold: ~1 per instant",
     )
-    pings = 3600 / (HEARTBEAT_INTERVAL * 7 / 8)
+    pings = 3600 / (HEARTBEAT_INTERVAL * 3 / 4)
     report.add(
         "LAN keep-alive per lock per hour: executor jobs / pings (computed)",
         f"0 / at most {pings:.0f}",
@@ -117,7 +117,7 @@ def run() -> Report:
         "check-ins 15:00 and check-outs 11:00 at UTC-3, so transitions sit at 14:30/17:00 UTC"
     )
     report.notes.append(
-        "the keep-alive row is arithmetic from the LAN sessions' heartbeat (a ping after 21-24 s "
+        "the keep-alive row is arithmetic from the LAN sessions' heartbeat (a ping after 18-24 s "
         "of silence); `lan_sessions` measures it"
     )
     return report
