@@ -261,13 +261,25 @@ class LanConnection:
     async def send(self, message: Any) -> Frame:
         """Send a tinytuya `MessagePayload` and return the device's reply to it.
 
-        Call inside `exclusive`. Pushes that arrive meanwhile are dispatched as usual.
+        Call inside `exclusive`. Pushes that arrive meanwhile are dispatched as usual. A session
+        the device dropped just before or while the command went out (a reboot, an idle drop)
+        is reopened and the command sent once more, as tinytuya itself does.
         """
-        link = self._link
-        if link is None or not link.connected:
-            raise LockOfflineError("the connection dropped")
-        data = link.wire.encode(message.cmd, bytes(message.payload))
-        return await link.exchange(data, message.cmd, self._timeout)
+        for attempt in (1, 2):
+            link = self._link
+            if link is None or not link.connected:
+                await self.open()
+                link = self._link
+                if link is None:  # closed meanwhile
+                    raise LockOfflineError("the connection was closed")
+            data = link.wire.encode(message.cmd, bytes(message.payload))
+            try:
+                return await link.exchange(data, message.cmd, self._timeout)
+            except LockOfflineError:
+                if attempt == 2:
+                    raise
+                _LOGGER.debug("Lock %s dropped the session mid-command: reopening", self.device_id)
+        raise AssertionError("unreachable")
 
     # -- heartbeat -----------------------------------------------------------------------------
 
