@@ -28,6 +28,7 @@ from .const import (
     PROFILES_FILE,
 )
 from .tuya import (
+    DEFAULT_PORT,
     CloudBackend,
     LanBackend,
     LockAuthError,
@@ -96,14 +97,18 @@ def build_backend(
     if profile is None:
         raise ValueError("a lock on the local network needs a PIN profile")
     host, _, port = str(lock[CONF_HOST]).partition(":")
+    gateway_id, node_id = lock.get(CONF_GATEWAY_ID) or None, lock.get(CONF_NODE_ID) or None
+    if (gateway_id is None) != (node_id is None):
+        raise LockAuthError("a lock behind a gateway needs both the gateway id and its node id")
+    # Every lock on one host:port (the locks behind one gateway) shares one connection from
+    # the event loop's pool; the last lock to close it closes the socket.
     return LanBackend(
         device_id=lock[CONF_DEVICE_ID],
         host=host,
-        port=int(port) if port.isdigit() else 6668,
+        port=int(port) if port.isdigit() else DEFAULT_PORT,
         local_key=lock[CONF_LOCAL_KEY],
         profile=profile,
         version=lock.get(CONF_PROTOCOL_VERSION, BACKEND_AUTO),
-        run_blocking=hass.async_add_executor_job,
-        gateway_id=lock.get(CONF_GATEWAY_ID) or None,
-        node_id=lock.get(CONF_NODE_ID) or None,
+        gateway_id=gateway_id,
+        node_id=node_id,
     )
