@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 import contextlib
 from datetime import timedelta
 from typing import Any
@@ -49,12 +49,6 @@ def _stored(sim: LockEndpoint, lock_pin_id: str) -> StoredPin:
     """The PIN the lock holds under the id it reports on unlock (DP 3 / DP 55)."""
     (stored,) = (pin for pin in sim.pins.values() if str(pin.unlock_id) == lock_pin_id)
     return stored
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(5):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 def _window(hours: int = 3) -> PinWindow:
@@ -261,8 +255,17 @@ async def test_dropped_session_after_create_is_not_resent(
     """A session that drops after the create left is an unknown outcome, not a resend."""
     await backend.connect()
     sim.lose_next_reply()
+    original = device.control
+    arrived = asyncio.Event()
+
+    def note_arrival(dps: dict[str, Any], cid: str | None) -> dict[str, Any] | None:
+        arrived.set()
+        return original(dps, cid)
+
+    device.control = note_arrival  # type: ignore[method-assign]
     task = asyncio.ensure_future(backend.create_pin(_request()))
-    await _until(lambda: any(str(PROFILES[profile_id].dps.create) in c for c in sim.commands))
+    async with asyncio.timeout(5):
+        await arrived.wait()
     await device.drop_connections()
     with pytest.raises(LockTimeoutError):
         await task

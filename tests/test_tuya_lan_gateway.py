@@ -6,7 +6,6 @@ import asyncio
 import base64
 from collections.abc import AsyncIterator
 from datetime import timedelta
-import struct
 from typing import Any
 
 from homeassistant.util import dt as dt_util
@@ -24,15 +23,21 @@ from custom_components.smartlock_tuya.tuya import (
     PinWindow,
     load_profiles,
 )
+from custom_components.smartlock_tuya.tuya.codecs import CODECS, PinPayload
 from custom_components.smartlock_tuya.tuya.lan import shared_pool
-from simulators.tuya.gateway import SimulatedGateway, SubDevice
-from simulators.tuya_lock import load_profiles as raw_profiles
+from simulators.tuya_lock import SimulatedGateway, StoredPin, SubDevice
 
 KEY = "0123456789abcdef"
 GATEWAY = "gateway-1"
 CID_A, CID_B = "a4c1380000000001", "a4c1380000000002"
-PROFILE = "zigbee_dp24"
+PROFILE = "zigbee_gateway_27"
 PROFILES = load_profiles()
+
+
+def _stored(sub: SubDevice, lock_pin_id: str) -> StoredPin:
+    """The PIN a sub-device holds under the id it reports on DP 3 (our id)."""
+    (stored,) = (pin for pin in sub.pins.values() if str(pin.unlock_id) == lock_pin_id)
+    return stored
 
 
 def _request(ref: int, pin: str) -> PinRequest:
@@ -57,7 +62,7 @@ async def gateway(socket_enabled: None, version: str) -> AsyncIterator[Simulated
         clock=lambda: dt_util.utcnow().timestamp(),
     )
     for cid in (CID_A, CID_B):
-        hub.add_lock(cid, profile=raw_profiles()[PROFILE])
+        hub.add_lock(cid, layout=27)
     await hub.start()
     yield hub
     await hub.stop()
@@ -114,8 +119,9 @@ async def test_two_locks_share_one_connection(
     created_a = await first.create_pin(_request(ref=1, pin="111111"))
     created_b = await second.create_pin(_request(ref=2, pin="222222"))
     sub_a, sub_b = gateway.subdevices[CID_A], gateway.subdevices[CID_B]
-    assert sub_a.pins[int(created_a.lock_pin_id)].pin == "111111"
-    assert sub_b.pins[int(created_b.lock_pin_id)].pin == "222222"
+    assert (created_a.lock_pin_id, created_b.lock_pin_id) == ("1", "2")  # our ids
+    assert _stored(sub_a, "1").pin == "111111"
+    assert _stored(sub_b, "2").pin == "222222"
     assert len(sub_a.pins) == len(sub_b.pins) == 1
     assert (await first.status()).battery == 90
     assert gateway.connections == accepted  # no second socket, ever
@@ -159,10 +165,14 @@ async def test_report_for_another_cid_never_confirms(
     """The very report our command waits for, but from the other lock, confirms nothing."""
     first, _ = locks
     sub_a: SubDevice = gateway.subdevices[CID_A]
-    sub_a.lose_next_reply(2)  # our lock stays silent on both attempts
+    sub_a.lose_next_reply()  # our lock stays silent (a create is never sent twice)
     create_dp = str(PROFILES[PROFILE].dps.create)
-    # The Zigbee create report: serials (0, ref, 0) then status 1 = success.
-    forged = base64.b64encode(struct.pack(">HHHB", 0, 4, 0, 1)).decode()
+    # The report our create waits for: its 6 id bytes echoed, then status 1 = success.
+    request = _request(ref=4, pin="444444")
+    command = CODECS[PROFILES[PROFILE].codec].encode_create(
+        PinPayload(ref=4, pin="444444", start=request.window.start_ts, end=request.window.end_ts)
+    )
+    forged = base64.b64encode(command[:6] + b"\x01").decode()
 
     async def other_lock_reports() -> None:
         await asyncio.sleep(0.1)
@@ -170,8 +180,9 @@ async def test_report_for_another_cid_never_confirms(
 
     reporter = asyncio.ensure_future(other_lock_reports())
     with pytest.raises(LockTimeoutError):
-        await first.create_pin(_request(ref=4, pin="444444"))
+        await first.create_pin(request)
     await reporter
+    assert not sub_a.pins  # the create of unknown outcome was cleared by our id
 
 
 async def test_gateway_drop_reconnects_both(

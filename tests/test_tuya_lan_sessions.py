@@ -14,6 +14,7 @@ from custom_components.smartlock_tuya.tuya import (
     ConnectionPool,
     LanBackend,
     LockEvent,
+    LockTimeoutError,
     PinRequest,
     PinUnlockEvent,
     PinWindow,
@@ -22,12 +23,12 @@ from custom_components.smartlock_tuya.tuya import (
 )
 from simulators.tuya.frames import Command
 from simulators.tuya.protocol import status_push
-from simulators.tuya_lock import SimulatedLock, load_profiles as raw_profiles
+from simulators.tuya_lock import LockPro, SimulatedLock
 
 KEY = "0123456789abcdef"
 DEVICE = "lan-session-1"
 PROFILES = load_profiles()
-PROFILE = "unlock_method"
+PROFILE = "lock_pro_dp51"
 BATTERY_DP = str(PROFILES[PROFILE].dps.battery)
 
 
@@ -58,7 +59,7 @@ async def sim(
         device_id=DEVICE,
         local_key=KEY,
         version=version,
-        profile=raw_profiles()[PROFILE],
+        family=LockPro(),
         clock=lambda: dt_util.utcnow().timestamp(),
         idle_timeout=idle_timeout,
     )
@@ -227,7 +228,7 @@ async def test_command_racing_a_push(lan: LanBackend, sim: SimulatedLock) -> Non
         writer, session = active
         body = status_push(sim.version, DEVICE, {BATTERY_DP: 41}, 0)
         writer.write(session.seal(Command.STATUS, body))  # ahead of the ack and report
-        return original(dps)
+        return original(dps, cid)
 
     sim.control = push_first  # type: ignore[method-assign]
     created = await lan.create_pin(_request())
@@ -251,15 +252,28 @@ async def test_released_gives_the_lock_away_then_reconnects(
 
 
 async def test_lost_reply_is_sent_again(lan: LanBackend, sim: SimulatedLock) -> None:
-    """A command whose ack and report never come is re-sent once and confirmed."""
-    sim.lose_next_reply()
+    """A delete whose ack and report never come is re-sent once; "already absent" is done."""
     created = await lan.create_pin(_request())
-    assert sim.pins[int(created.lock_pin_id)].pin == "482913"
-    assert len(sim.commands) == 2
+    sim.lose_next_reply()
+    await lan.delete_pin(created.lock_pin_id, ref=7)
+    assert sim.pins == {}
+    assert len(sim.commands) == 3
+
+
+async def test_lost_create_reply_is_not_sent_again(lan: LanBackend, sim: SimulatedLock) -> None:
+    """A create whose ack and report never come is sent once and reported unconfirmed."""
+    sim.lose_next_reply()
+    with pytest.raises(LockTimeoutError):
+        await lan.create_pin(_request())
+    assert len(sim.commands) == 1
 
 
 async def test_session_dropped_mid_command_is_reopened(lan: LanBackend, sim: SimulatedLock) -> None:
-    """The lock hangs up as a command arrives: the session is reopened and the command re-sent."""
+    """The lock hangs up as a delete arrives: the session is reopened and the delete re-sent.
+
+    Regression: the lifecycle's revoke after an outage.
+    """
+    created = await lan.create_pin(_request())
     original = sim.control
     calls = 0
 
@@ -271,13 +285,36 @@ async def test_session_dropped_mid_command_is_reopened(lan: LanBackend, sim: Sim
             assert active is not None
             active[0].close()  # a reboot: no ack, no report, connection gone
             return None
-        return original(dps)
+        return original(dps, cid)
 
     sim.control = hang_up_first  # type: ignore[method-assign]
-    created = await lan.create_pin(_request())
+    await lan.delete_pin(created.lock_pin_id, ref=7)
     assert calls == 2
-    assert sim.pins[int(created.lock_pin_id)].pin == "482913"
+    assert sim.pins == {}
     assert lan.connection.sessions == 2
+
+
+async def test_session_dropped_mid_create_is_not_resent(
+    lan: LanBackend, sim: SimulatedLock
+) -> None:
+    """The lock hangs up as a create arrives: its outcome is unknown, so nothing is re-sent."""
+    original = sim.control
+    calls = 0
+
+    def hang_up(dps: dict[str, Any], cid: str | None = None) -> dict[str, Any] | None:
+        nonlocal calls
+        calls += 1
+        active = sim._server._active
+        assert active is not None
+        active[0].close()
+        return None
+
+    sim.control = hang_up  # type: ignore[method-assign]
+    with pytest.raises(LockTimeoutError):
+        await lan.create_pin(_request())
+    assert calls == 1
+    sim.control = original  # type: ignore[method-assign]
+    assert (await lan.status()).battery == 90  # the session comes back for what follows
 
 
 @pytest.mark.parametrize("version", ["3.4"])

@@ -31,8 +31,7 @@ from custom_components.smartlock_tuya.tuya import (
 from custom_components.smartlock_tuya.tuya.lan import LanConnection
 from custom_components.smartlock_tuya.tuya.lan.wire import Wire, WireError
 from simulators.tuya.frames import Command, Frame, pack_6699
-from simulators.tuya.gateway import SimulatedGateway
-from simulators.tuya_lock import SimulatedLock, load_profiles as raw_profiles
+from simulators.tuya_lock import LockPro, SimulatedGateway, SimulatedLock
 
 KEY = "0123456789abcdef"
 KEY_BYTES = KEY.encode()
@@ -140,12 +139,12 @@ async def test_a_stranger_on_the_port_is_refused(garbage_server: int) -> None:
 
 @pytest.fixture
 async def sim(socket_enabled: None) -> AsyncIterator[SimulatedLock]:
-    """A 3.4 lock with the unlock_method profile."""
+    """A 3.4 Lock Pro."""
     lock = SimulatedLock(
         device_id="edge-lock",
         local_key=KEY,
         version="3.4",
-        profile=raw_profiles()["unlock_method"],
+        family=LockPro(),
         clock=lambda: dt_util.utcnow().timestamp(),
     )
     await lock.start()
@@ -160,7 +159,7 @@ def _backend(sim: SimulatedLock, pool: ConnectionPool | None = None, **kwargs: A
         host="127.0.0.1",
         port=sim.port,
         local_key=KEY,
-        profile=PROFILES["unlock_method"],
+        profile=PROFILES["lock_pro_dp51"],
         version="3.4",
         pool=pool or ConnectionPool(),
         reconnect_backoff=(0.05, 0.1),
@@ -232,9 +231,10 @@ async def test_an_ack_without_a_report_confirms_nothing(sim: SimulatedLock) -> N
 
 
 async def test_a_late_ack_is_ignored(sim: SimulatedLock) -> None:
-    """An ack that comes after its command gave up is dropped; the re-sent command succeeds."""
+    """An ack that comes after its command gave up is dropped; the re-sent delete succeeds."""
     backend = _backend(sim)
     await backend.connect()
+    created = await backend.create_pin(_request())
     original = sim.control
     calls = 0
 
@@ -242,7 +242,7 @@ async def test_a_late_ack_is_ignored(sim: SimulatedLock) -> None:
         nonlocal calls
         calls += 1
         if calls > 1:
-            return original(dps)
+            return original(dps, cid)
         active = sim._server._active
         assert active is not None
         writer, session = active
@@ -251,9 +251,10 @@ async def test_a_late_ack_is_ignored(sim: SimulatedLock) -> None:
         return None
 
     sim.control = slow_first  # type: ignore[method-assign]
-    created = await backend.create_pin(_request())
+    await backend.delete_pin(created.lock_pin_id, ref=7)
     await asyncio.sleep(0.3)  # the stray ack arrives now and is dropped
-    assert sim.pins[int(created.lock_pin_id)].pin == "482913"
+    assert calls == 2
+    assert sim.pins == {}
     assert backend.available
     await backend.close()
 
@@ -288,10 +289,10 @@ async def test_gateway_simulator_checks_its_inputs(socket_enabled: None) -> None
     with pytest.raises(ValueError, match="16"):
         SimulatedGateway(device_id="g", local_key="short")
     hub = SimulatedGateway(device_id="g", local_key=KEY)
-    sub = hub.add_lock("c1", profile=raw_profiles()["zigbee_dp24"])
+    sub = hub.add_lock("c1")
     assert not await sub.keypad("000000")
     await sub.set_battery(50)  # no client: nobody hears it
-    assert sub.dps[str(PROFILES["zigbee_dp24"].dps.battery)] == 50
+    assert sub.dps[str(PROFILES["zigbee_gateway_27"].dps.battery)] == 50
 
 
 async def test_a_silent_peer_misses_its_heartbeat(sim: SimulatedLock) -> None:
@@ -318,25 +319,19 @@ async def test_reports_that_are_not_ours_confirm_nothing(sim: SimulatedLock) -> 
     """Unreadable reports and reports about another PIN are skipped, never taken as ours."""
     backend = _backend(sim)
     await backend.connect()
+    created = await backend.create_pin(_request())
     sim.lose_next_reply(2)
-    create_dp = str(PROFILES["unlock_method"].dps.create)
-    other_pin = struct.pack(">BBHHBH", 1, 0, 99, 3, 0, 1)  # a report about member 99
+    delete_dp = str(PROFILES["lock_pro_dp51"].dps.delete)
+    other_pin = struct.pack(">BB", int(created.lock_pin_id) + 1, 0)  # another id deleted: ok
 
     async def noise() -> None:
         await asyncio.sleep(0.1)
-        await sim._server.push({create_dp: "not base64!"})
-        await sim._server.push({create_dp: base64.b64encode(other_pin).decode()})
+        await sim._server.push({delete_dp: "not base64!"})
+        await sim._server.push({delete_dp: base64.b64encode(other_pin).decode()})
 
     pushing = asyncio.ensure_future(noise())
-    now = dt_util.utcnow()
-    request = PinRequest(
-        ref=7,
-        pin="482913",
-        window=PinWindow(starts=now, ends=now + timedelta(hours=1)),
-        name="Maria",
-    )
     with pytest.raises(LockTimeoutError):
-        await backend.create_pin(request)
+        await backend.delete_pin(created.lock_pin_id, ref=7)
     await pushing
     with pytest.raises(CodecError):
         await backend.delete_pin("not-a-slot", ref=7)
@@ -367,7 +362,7 @@ def test_sub_device_needs_both_ids() -> None:
             device_id="x",
             host="127.0.0.1",
             local_key=KEY,
-            profile=PROFILES["zigbee_dp24"],
+            profile=PROFILES["zigbee_gateway_27"],
             gateway_id="gw",
         )
 
