@@ -224,35 +224,44 @@ async def test_duplicate_is_a_typed_refusal(backend: LanBackend, sim: LockEndpoi
     assert _stored(sim, "8").pin == "551207"
 
 
-async def test_lost_create_reply_is_not_confirmed(
+async def test_lost_create_reply_is_not_confirmed_by_the_resend(
     backend: LanBackend, sim: LockEndpoint, profile_id: str
 ) -> None:
-    """A create whose reply is lost is never sent twice nor taken as done.
+    """A create whose reply is lost is confirmed only by a fresh "done", never by "duplicate".
 
-    Sent again, a Zigbee lock would refuse it as a duplicate of itself and a Lock Pro would
-    store a second copy. Where we chose the id (Zigbee) it is deleted, so a retry starts clean.
+    Sent again as it is, a Zigbee lock would refuse it as a duplicate of itself: our id is
+    deleted first, so the lock ends with the PIN once. A Lock Pro's reply names only the id
+    it chose, so the first copy cannot be found again: it stays until its window ends.
     """
     await backend.connect()
     sim.lose_next_reply()
+    created = await backend.create_pin(_request())
+    assert _stored(sim, created.lock_pin_id).pin == "482913"
+    creates = [c for c in sim.commands if str(PROFILES[profile_id].dps.create) in c]
+    deletes = [c for c in sim.commands if str(PROFILES[profile_id].dps.delete) in c]
+    assert len(creates) == 2
+    if PROFILES[profile_id].subdevice:
+        assert len(deletes) == 1  # our id cleared before the second create
+        assert len(sim.pins) == 1
+    else:
+        assert deletes == []
+        assert len(sim.pins) == 2  # the known limit: one unreachable copy, same window
+
+
+async def test_lost_create_replies_end_unconfirmed(
+    backend: LanBackend, sim: LockEndpoint, profile_id: str
+) -> None:
+    """When the second create's reply is lost too, the create fails; nothing is taken as done."""
+    await backend.connect()
+    sim.lose_next_reply(3 if PROFILES[profile_id].subdevice else 2)  # Zigbee: and the clear
     with pytest.raises(LockTimeoutError):
         await backend.create_pin(_request())
-    creates = [c for c in sim.commands if str(PROFILES[profile_id].dps.create) in c]
-    assert len(creates) == 1
-    if PROFILES[profile_id].subdevice:
-        assert not sim.pins  # cleared: the lock holds nothing we do not know of
-        created = await backend.create_pin(_request())
-        assert _stored(sim, created.lock_pin_id).pin == "482913"
-    else:
-        # A Lock Pro's reply names only the id it chose: the copy stays until its window ends.
-        assert len(sim.pins) == 1
-        created = await backend.create_pin(_request())
-        assert _stored(sim, created.lock_pin_id).pin == "482913"
 
 
-async def test_dropped_session_after_create_is_not_resent(
+async def test_dropped_session_after_create_clears_before_resending(
     backend: LanBackend, device: TuyaDevice, sim: LockEndpoint, profile_id: str
 ) -> None:
-    """A session that drops after the create left is an unknown outcome, not a resend."""
+    """A session that drops after the create left: reopened, our id cleared, sent again."""
     await backend.connect()
     sim.lose_next_reply()
     original = device.control
@@ -267,10 +276,11 @@ async def test_dropped_session_after_create_is_not_resent(
     async with asyncio.timeout(5):
         await arrived.wait()
     await device.drop_connections()
-    with pytest.raises(LockTimeoutError):
-        await task
-    creates = [c for c in sim.commands if str(PROFILES[profile_id].dps.create) in c]
-    assert len(creates) == 1
+    created = await task
+    assert _stored(sim, created.lock_pin_id).pin == "482913"
+    deletes = [c for c in sim.commands if str(PROFILES[profile_id].dps.delete) in c]
+    assert len(deletes) == (1 if PROFILES[profile_id].subdevice else 0)
+    assert len(sim.pins) == (1 if PROFILES[profile_id].subdevice else 2)
 
 
 async def test_rejected_and_full(backend: LanBackend, sim: LockEndpoint, profile_id: str) -> None:

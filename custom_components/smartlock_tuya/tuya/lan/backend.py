@@ -10,7 +10,7 @@ never confirms it. Which DP, which bytes and which report answers which command 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 import itertools
 import logging
@@ -62,6 +62,7 @@ from .wire import VERSIONS
 _LOGGER = logging.getLogger(__name__)
 
 type Waiter = Callable[[dict[str, Any]], None]
+type Resend = Callable[[LanConnection], Awaitable[None]]
 
 
 class LanBackend(LockBackend):
@@ -241,34 +242,39 @@ class LanBackend(LockBackend):
         """Write the create DP and wait for the lock's confirmation of this PIN.
 
         The lock-side id is what the reply names: the hardware id a Lock Pro chose, our own id
-        on a Zigbee lock. A create is sent once: sent again after a lost reply, a Zigbee lock
-        refuses it as a duplicate of itself and a Lock Pro stores a second copy. So a lost reply
-        is a `LockTimeoutError`, never a confirmation; where we chose the id (Zigbee) the id is
-        then deleted, so the lock holds nothing we do not know of and a retry starts clean.
+        on a Zigbee lock. A create whose reply is lost is never confirmed by a later "already
+        there": sent again as it is, a Zigbee lock would refuse it as a duplicate of itself.
+        So where we choose the id (Zigbee) that id is deleted before the create is sent again,
+        and only the lock's fresh "done" confirms it.
         """
         payload = self._payload(request)
-        try:
-            report = await self._command(
-                self.profile.dps.create,
-                self._codec.encode_create(payload),
-                self._codec.decode_create_report,
-                ok=(ReportStatus.DONE,),
-                resend=False,
-            )
-        except LockTimeoutError:
-            if self._codec.ref_range:
-                await self._forget(payload.ref)
-            raise
+        cleanup = None
+        if self._codec.ref_range:
+
+            async def cleanup(connection: LanConnection) -> None:
+                await self._clear(connection, payload.ref)
+
+        report = await self._command(
+            self.profile.dps.create,
+            self._codec.encode_create(payload),
+            self._codec.decode_create_report,
+            ok=(ReportStatus.DONE,),
+            before_resend=cleanup,
+        )
         return CreatedPin(lock_pin_id=str(report.slot))
 
-    async def _forget(self, ref: int) -> None:
-        """Delete our own id after a create of unknown outcome; absent or not, carry on."""
-        try:
-            await self.delete_pin(str(ref), ref)
-        except LockError as err:
-            _LOGGER.debug(
-                "Lock %s: id %s not cleared after a lost reply: %s", self.device_id, ref, err
-            )
+    async def _clear(self, connection: LanConnection, ref: int) -> None:
+        """Delete our own id after a create of unknown outcome: absent or removed, go on.
+
+        Should the delete go unanswered too, the create is not sent again (a "duplicate"
+        would then be ambiguous): the `LockTimeoutError` ends it, unconfirmed.
+        """
+        await self._exchange(
+            connection,
+            self.profile.dps.delete,
+            self._codec.encode_delete(ref=ref, slot=ref, uuid=next(self._uuids)),
+            self._codec.decode_delete_report,
+        )
 
     async def modify_pin(self, lock_pin_id: str, request: PinRequest) -> str:
         """Write the modify DP, where the profile has one."""
@@ -301,15 +307,23 @@ class LanBackend(LockBackend):
         decode: Callable[[bytes], PinReport],
         *,
         ok: tuple[ReportStatus, ...],
-        resend: bool = True,
+        before_resend: Resend | None = None,
     ) -> PinReport:
-        """Send one PIN command and return the lock's report about it, or raise.
+        """Send one PIN command and return the lock's report about it, or raise."""
+        async with self.connection.exclusive() as connection:
+            report = await self._exchange(connection, dp, data, decode, before_resend)
+        return _checked(report, ok)
 
-        With `resend`, a command whose ack or report is lost is sent once more, as tinytuya
-        itself retries (a repeated delete or modify changes nothing on the lock).
-        """
-        loop = asyncio.get_running_loop()
-        reported: asyncio.Future[PinReport] = loop.create_future()
+    async def _exchange(
+        self,
+        connection: LanConnection,
+        dp: int,
+        data: bytes,
+        decode: Callable[[bytes], PinReport],
+        before_resend: Resend | None = None,
+    ) -> PinReport:
+        """Send a PIN command on a held connection and wait for the report that answers it."""
+        reported: asyncio.Future[PinReport] = asyncio.get_running_loop().create_future()
 
         def wait_for_report(dps: dict[str, Any]) -> None:
             if (raw := dps.pop(str(dp), None)) is None or reported.done():
@@ -326,10 +340,9 @@ class LanBackend(LockBackend):
                 return
             reported.set_result(report)
 
-        report = await self._control(
-            {str(dp): encode_raw(data)}, wait_for_report, reported, resend=resend
+        return await self._send_and_wait(
+            connection, {str(dp): encode_raw(data)}, wait_for_report, reported, before_resend
         )
-        return _checked(report, ok)
 
     # -- lock control --------------------------------------------------------------------------
 
@@ -355,44 +368,50 @@ class LanBackend(LockBackend):
             if dps.get(str(state or control)) is value and not moved.done():
                 moved.set_result(True)
 
-        await self._control({str(control): value}, wait_for_state, moved)
+        async with self.connection.exclusive() as connection:
+            await self._send_and_wait(connection, {str(control): value}, wait_for_state, moved)
 
-    async def _control[T](
+    async def _send_and_wait[T](
         self,
+        connection: LanConnection,
         dps: dict[str, Any],
         waiter: Waiter,
         confirmed: asyncio.Future[T],
-        *,
-        resend: bool = True,
+        before_resend: Resend | None = None,
     ) -> T:
-        """Send a CONTROL and wait for the report `waiter` recognises; if lost, resend once."""
-        attempts = (1, 2) if resend else (2,)
-        async with self.connection.exclusive() as connection:
-            message = connection.device(self.device_id, self.node_id).generate_payload(
-                command_types.CONTROL, dps
-            )
-            self._waiter = waiter
-            try:
-                for attempt in attempts:
-                    try:
-                        await connection.send(message, resend=resend)
-                        async with asyncio.timeout(self._confirm_timeout):
-                            result = await asyncio.shield(confirmed)
-                    except LockTimeoutError:
-                        if attempt == 2:
-                            raise
-                    except TimeoutError:
-                        if attempt == 2:
-                            raise LockTimeoutError(
-                                "the lock did not confirm the operation"
-                            ) from None
-                    else:
-                        self.available = True
-                        return result
-                raise AssertionError("unreachable")
-            finally:
-                self._waiter = None
-                confirmed.cancel()
+        """Send a CONTROL and wait for the report `waiter` recognises; if lost, send it again.
+
+        `before_resend`, when given, runs before the second attempt, on the held connection;
+        a command dropped with its session after it left is then left to it too, instead of
+        being re-sent by the connection as it is.
+        """
+        message = connection.device(self.device_id, self.node_id).generate_payload(
+            command_types.CONTROL, dps
+        )
+        outer, self._waiter = self._waiter, waiter
+        try:
+            for attempt in (1, 2):
+                if attempt == 2 and before_resend is not None:
+                    self._waiter = outer
+                    await before_resend(connection)
+                    self._waiter = waiter
+                try:
+                    await connection.send(message, resend=before_resend is None)
+                    async with asyncio.timeout(self._confirm_timeout):
+                        result = await asyncio.shield(confirmed)
+                except LockTimeoutError:
+                    if attempt == 2:
+                        raise
+                except TimeoutError:
+                    if attempt == 2:
+                        raise LockTimeoutError("the lock did not confirm the operation") from None
+                else:
+                    self.available = True
+                    return result
+            raise AssertionError("unreachable")
+        finally:
+            self._waiter = outer
+            confirmed.cancel()
 
 
 def _dps_of(body: dict[str, Any]) -> dict[str, Any] | None:
