@@ -35,7 +35,7 @@ import tinytuya
 
 from custom_components.smartlock_tuya.tuya import LanBackend, LockEvent, StatusEvent
 from custom_components.smartlock_tuya.tuya.lan import HEARTBEAT_INTERVAL, ConnectionPool
-from simulators.tuya_lock import SimulatedLock, load_profiles as raw_profiles
+from simulators.tuya_lock import SimulatedLock
 
 from ._common import Report, median, percentile
 from ._locks import HA_EXECUTOR_WORKERS, KEY, PROFILES, backend
@@ -215,7 +215,6 @@ async def _latency(design: str) -> list[float]:
         device_id="bench-push",
         local_key=KEY,
         version="3.4",
-        profile=raw_profiles()["unlock_method"],
     )
     await lock.start("127.0.0.1")
     loop = asyncio.get_running_loop()
@@ -227,17 +226,17 @@ async def _latency(design: str) -> list[float]:
             arrived[battery] = loop.time()
             news.set()
 
-    battery_dp = str(PROFILES["unlock_method"].dps.battery)
+    battery_dp = str(PROFILES["lock_pro_dp51"].dps.battery)
     executor = ThreadPoolExecutor(max_workers=HA_EXECUTOR_WORKERS)
     old: OldKeepAlive | None = None
     lan: LanBackend | None = None
     if design == "old":
-        old = OldKeepAlive(executor, ("bench-push", "3.4", "unlock_method", lock.port))
+        old = OldKeepAlive(executor, ("bench-push", "3.4", "lock_pro_dp51", lock.port))
         old.on_dps = lambda dps: seen(dps.get(battery_dp))
         await old.start()
     else:
         lan = backend(
-            device_id="bench-push", port=lock.port, version="3.4", profile_id="unlock_method"
+            device_id="bench-push", port=lock.port, version="3.4", profile_id="lock_pro_dp51"
         )
 
         def listen(event: LockEvent) -> None:
@@ -276,7 +275,6 @@ async def _heartbeat_spacing() -> tuple[int, int]:
             device_id="bench-hb",
             local_key=KEY,
             version="3.5",
-            profile=raw_profiles()["unlock_method"],
             idle_timeout=3.0,
         )
         await lock.start("127.0.0.1")
@@ -285,7 +283,7 @@ async def _heartbeat_spacing() -> tuple[int, int]:
             host="127.0.0.1",
             port=lock.port,
             local_key=KEY,
-            profile=PROFILES["unlock_method"],
+            profile=PROFILES["lock_pro_dp51"],
             version="3.5",
             heartbeat_interval=interval,
             reconnect_backoff=(0.1, 1.0),
@@ -332,7 +330,7 @@ async def _main(seconds: float) -> Report:
         "ok" if kept == 1 and sparse > 1 else "MISSED",
     )
     report.notes.append(
-        f"{LOCKS} idle connections opened 0.7 s apart (3.3/3.4/3.5 x both profiles), or 1 "
+        f"{LOCKS} idle connections opened 0.7 s apart (3.3/3.4/3.5, Lock Pro), or 1 "
         f"alone, to locks in a subprocess, {seconds:.0f} s window; whole process (the loop's "
         f"own housekeeping included); old: {HA_EXECUTOR_WORKERS}-thread executor"
     )

@@ -195,7 +195,7 @@ async def _main() -> Report:
         await _separate_process(HA_EXECUTOR_WORKERS, MAX_PARALLEL_LOCKS),
     )
     report.notes.append(
-        f"{LOCKS} locks: 3.3/3.4/3.5 x unlock_method/zigbee_dp24; {LOCKS} LanBackends on the "
+        f"{LOCKS} Lock Pro locks: 3.3/3.4/3.5; {LOCKS} LanBackends on the "
         "event loop (asyncio sessions, no executor; the worker count no longer matters)"
     )
     report.notes.append(
