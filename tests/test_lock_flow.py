@@ -572,17 +572,14 @@ def test_preferred_length() -> None:
     assert length_for({12}, 6) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Until h4's LAN sessions share one connection per gateway, the running lock holds "
-        "the gateway's only local connection and the second lock's test is refused."
-    ),
-)
 async def test_second_lock_behind_the_same_gateway(
     hass: HomeAssistant, init_integration: MockConfigEntry, gateway: SimulatedGateway
 ) -> None:
-    """Two Zigbee locks behind one gateway: the second is added while the first runs."""
+    """Two Zigbee locks behind one gateway: the second is added while the first runs.
+
+    The gateway serves one local client: the flow's test joins the running lock's shared
+    connection instead of being refused.
+    """
     gateway.add_lock("a4c1380000000002", layout=21)
     result = await _start(hass, init_integration)
     result = await _submit(
@@ -590,6 +587,7 @@ async def test_second_lock_behind_the_same_gateway(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done(wait_background_tasks=True)
+    accepted = gateway.connections
     result = await _start(hass, init_integration)
     second = gateway_lock_data(
         gateway,
@@ -601,5 +599,6 @@ async def test_second_lock_behind_the_same_gateway(
         },
     )
     result = await _submit(hass, result["flow_id"], second)
-    assert result.get("errors") is None  # today: {"base": "invalid_key"}, the gateway is busy
+    assert result.get("errors") is None
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert gateway.connections == accepted  # no second connection to the gateway, ever
