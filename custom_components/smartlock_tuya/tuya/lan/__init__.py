@@ -2,8 +2,8 @@
 
 `wire` frames and encrypts with tinytuya's helpers, `link` is one TCP connection as an asyncio
 protocol, `connection` keeps a device's (or gateway's) session alive and routes its pushes,
-`pool` shares a connection among the locks behind one gateway, and `backend` holds the PIN
-logic of `LanBackend`.
+`pool` shares a connection among the locks behind one gateway, `reports` reads what a lock
+answers, and `backend` holds the PIN logic of `LanBackend`.
 """
 
 from __future__ import annotations

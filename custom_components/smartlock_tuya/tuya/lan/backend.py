@@ -33,16 +33,11 @@ from custom_components.smartlock_tuya.tuya.codecs import (
     PinPayload,
     PinReport,
     ReportStatus,
-    decode_raw,
     encode_raw,
 )
 from custom_components.smartlock_tuya.tuya.errors import (
-    CodecError,
-    DuplicatePinError,
     InvalidPinError,
     LockError,
-    LockFullError,
-    LockRejectedError,
     LockTimeoutError,
     UnsupportedOperationError,
 )
@@ -57,11 +52,11 @@ from .connection import (
     LanConnection,
 )
 from .pool import ConnectionPool, shared_pool
+from .reports import Waiter, checked, dps_of, report_waiter, slot_of
 from .wire import VERSIONS
 
 _LOGGER = logging.getLogger(__name__)
 
-type Waiter = Callable[[dict[str, Any]], None]
 type Resend = Callable[[LanConnection], Awaitable[None]]
 
 
@@ -191,12 +186,12 @@ class LanBackend(LockBackend):
             query = device.generate_payload(command_types.DP_QUERY)
             reply = await connection.send(query)
         self.available = True
-        self._take_dps(_dps_of(reply.body or {}), emit=False)
+        self._take_dps(dps_of(reply.body or {}), emit=False)
         return self.last_status
 
     def _on_report(self, body: dict[str, Any]) -> None:
         """A report from the lock, the moment it arrives."""
-        dps = _dps_of(body)
+        dps = dps_of(body)
         if dps is None:
             return
         if self._waiter is not None:
@@ -284,7 +279,7 @@ class LanBackend(LockBackend):
         payload = self._payload(request)
         report = await self._command(
             modify,
-            self._codec.encode_modify(payload, slot=_slot(lock_pin_id)),
+            self._codec.encode_modify(payload, slot=slot_of(lock_pin_id)),
             self._codec.decode_modify_report,
             ok=(ReportStatus.DONE,),
         )
@@ -295,7 +290,7 @@ class LanBackend(LockBackend):
         uuid = next(self._uuids)
         await self._command(
             self.profile.dps.delete,
-            self._codec.encode_delete(ref=ref, slot=_slot(lock_pin_id), uuid=uuid),
+            self._codec.encode_delete(ref=ref, slot=slot_of(lock_pin_id), uuid=uuid),
             self._codec.decode_delete_report,
             ok=(ReportStatus.DONE, ReportStatus.MISSING),
         )
@@ -312,7 +307,7 @@ class LanBackend(LockBackend):
         """Send one PIN command and return the lock's report about it, or raise."""
         async with self.connection.exclusive() as connection:
             report = await self._exchange(connection, dp, data, decode, before_resend)
-        return _checked(report, ok)
+        return checked(report, ok)
 
     async def _exchange(
         self,
@@ -324,24 +319,16 @@ class LanBackend(LockBackend):
     ) -> PinReport:
         """Send a PIN command on a held connection and wait for the report that answers it."""
         reported: asyncio.Future[PinReport] = asyncio.get_running_loop().create_future()
-
-        def wait_for_report(dps: dict[str, Any]) -> None:
-            if (raw := dps.pop(str(dp), None)) is None or reported.done():
-                return
-            try:
-                report = decode(decode_raw(raw))
-            except CodecError as err:
-                _LOGGER.warning(
-                    "Ignoring an unreadable report from lock %s: %s", self.device_id, err
-                )
-                return
-            if not self._codec.is_reply_to(report, data):
-                _LOGGER.debug("Ignoring a report about another PIN on lock %s", self.device_id)
-                return
-            reported.set_result(report)
-
+        waiter = report_waiter(
+            codec=self._codec,
+            dp=dp,
+            command=data,
+            decode=decode,
+            reported=reported,
+            device_id=self.device_id,
+        )
         return await self._send_and_wait(
-            connection, {str(dp): encode_raw(data)}, wait_for_report, reported, before_resend
+            connection, {str(dp): encode_raw(data)}, waiter, reported, before_resend
         )
 
     # -- lock control --------------------------------------------------------------------------
@@ -412,32 +399,3 @@ class LanBackend(LockBackend):
         finally:
             self._waiter = outer
             confirmed.cancel()
-
-
-def _dps_of(body: dict[str, Any]) -> dict[str, Any] | None:
-    """The DPs a message carries: top level on 3.3 and in replies, in `data` in 3.4+ pushes."""
-    dps = body.get("dps")
-    if not isinstance(dps, dict):
-        data = body.get("data")
-        dps = data.get("dps") if isinstance(data, dict) else None
-    if not isinstance(dps, dict):
-        return None
-    return {str(key): value for key, value in dps.items()}
-
-
-def _slot(lock_pin_id: str) -> int:
-    try:
-        return int(lock_pin_id)
-    except ValueError:
-        raise CodecError(f"not a slot number: {lock_pin_id!r}") from None
-
-
-def _checked(report: PinReport, ok: tuple[ReportStatus, ...]) -> PinReport:
-    """Turn a report's status into the outcome: done, or the reason it is not."""
-    if report.status in ok:
-        return report
-    if report.status is ReportStatus.FULL:
-        raise LockFullError("the lock has no free slot for another PIN")
-    if report.status is ReportStatus.DUPLICATE:
-        raise DuplicatePinError("the lock already holds this PIN and refused it")
-    raise LockRejectedError("the lock refused the PIN operation")
