@@ -224,6 +224,26 @@ async def test_duplicate_is_a_typed_refusal(backend: LanBackend, sim: LockEndpoi
     assert _stored(sim, "8").pin == "551207"
 
 
+@pytest.mark.parametrize("profile_id", ["zigbee_gateway_27"])
+async def test_create_sent_again_after_a_lost_record_is_adopted(
+    backend: LanBackend, sim: LockEndpoint
+) -> None:
+    """The same create again (its record lost to a restart): our id holds it, so it is ours.
+
+    The lock answers "duplicate"; rewriting our own id with the same PIN and window succeeds
+    only because the lock holds that id, so the PIN is adopted, once, with its window.
+    """
+    await backend.connect()
+    first = await backend.create_pin(_request(ref=7))
+    again = await backend.create_pin(_request(ref=7))
+    assert again.lock_pin_id == first.lock_pin_id == "7"
+    assert len(sim.pins) == 1
+    assert _stored(sim, "7").pin == "482913"
+    with pytest.raises(DuplicatePinError):  # our id 9 is not on the lock: a real duplicate
+        await backend.create_pin(_request(ref=9))
+    assert len(sim.pins) == 1
+
+
 async def test_lost_create_reply_is_not_confirmed_by_the_resend(
     backend: LanBackend, sim: LockEndpoint, profile_id: str
 ) -> None:

@@ -36,8 +36,10 @@ from custom_components.smartlock_tuya.tuya.codecs import (
     encode_raw,
 )
 from custom_components.smartlock_tuya.tuya.errors import (
+    DuplicatePinError,
     InvalidPinError,
     LockError,
+    LockRejectedError,
     LockTimeoutError,
     UnsupportedOperationError,
 )
@@ -249,14 +251,33 @@ class LanBackend(LockBackend):
             async def cleanup(connection: LanConnection) -> None:
                 await self._clear(connection, payload.ref)
 
-        report = await self._command(
-            self.profile.dps.create,
-            self._codec.encode_create(payload),
-            self._codec.decode_create_report,
-            ok=(ReportStatus.DONE,),
-            before_resend=cleanup,
-        )
+        try:
+            report = await self._command(
+                self.profile.dps.create,
+                self._codec.encode_create(payload),
+                self._codec.decode_create_report,
+                ok=(ReportStatus.DONE,),
+                before_resend=cleanup,
+            )
+        except DuplicatePinError:
+            if not (self._codec.ref_range and self.profile.can_modify):
+                raise
+            return await self._adopt(request)
         return CreatedPin(lock_pin_id=str(report.slot))
+
+    async def _adopt(self, request: PinRequest) -> CreatedPin:
+        """Take a "duplicate" as ours only if our own id holds this very PIN.
+
+        A create we sent before a restart lost its record comes back as a duplicate of itself.
+        Where we choose the id (Zigbee) we can tell: rewriting our id with this PIN and window
+        succeeds only if the lock holds that id, and then it holds exactly what we asked for.
+        A lock that does not hold our id answers failure, and the duplicate stands.
+        """
+        try:
+            await self.modify_pin(str(request.ref), request)
+        except LockRejectedError:
+            raise DuplicatePinError("the lock already holds this PIN and refused it") from None
+        return CreatedPin(lock_pin_id=str(request.ref))
 
     async def _clear(self, connection: LanConnection, ref: int) -> None:
         """Delete our own id after a create of unknown outcome: absent or removed, go on.
