@@ -242,7 +242,10 @@ class LanBackend(LockBackend):
         on a Zigbee lock. A create whose reply is lost is never confirmed by a later "already
         there": sent again as it is, a Zigbee lock would refuse it as a duplicate of itself.
         So where we choose the id (Zigbee) that id is deleted before the create is sent again,
-        and only the lock's fresh "done" confirms it.
+        and only the lock's fresh "done" confirms it. A Lock Pro's create is sent again as it
+        is: its reply names only the id it chose, so a copy whose reply was lost cannot be
+        found again and stays until its window ends. A "duplicate" is `DuplicatePinError`,
+        unless our own id turns out to hold the PIN (`_adopt`).
         """
         payload = self._payload(request)
         cleanup = None
