@@ -9,7 +9,15 @@ import time
 
 from ._common import Report
 
-NAMES = ("reconcile", "loop_stall", "push_latency", "stays_requests", "idle", "startup")
+NAMES = (
+    "reconcile",
+    "loop_stall",
+    "push_latency",
+    "stays_requests",
+    "idle",
+    "startup",
+    "lan_sessions",
+)
 
 
 def main(argv: list[str]) -> int:

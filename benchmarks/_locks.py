@@ -35,9 +35,12 @@ def backend(
     port: int,
     version: str,
     profile_id: str,
-    run_blocking: Callable[[Callable[[], Any]], Awaitable[Any]],
 ) -> LanBackend:
-    """A LAN backend with the integration's default timeouts, version given."""
+    """A LAN backend with the integration's default timeouts, version given.
+
+    It runs on the event loop alone (no executor): each lock's connection is an asyncio
+    protocol from the loop's shared pool, as in Home Assistant.
+    """
     return LanBackend(
         device_id=device_id,
         host="127.0.0.1",
@@ -45,7 +48,6 @@ def backend(
         local_key=KEY,
         profile=PROFILES[profile_id],
         version=version,
-        run_blocking=run_blocking,
     )
 
 

@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 import time
 
-from simulators.tuya_lock import SimulatedLock, load_profiles as raw_profiles
+from simulators.tuya_lock import SimulatedLock
 
 from ._common import Report, median, percentile
-from ._locks import HA_EXECUTOR_WORKERS, KEY, backend, executor_runner, pin_for, request
+from ._locks import KEY, backend, pin_for, request
 
 VERSIONS = ("3.3", "3.4", "3.5")
 CREATES = 200
 CONNECTS = 5
-PROFILE = "unlock_method"
+PROFILE = "lock_pro_dp51"
 
 
 async def _measure(version: str, report: Report) -> None:
-    lock = SimulatedLock(
-        device_id=f"bench-{version}",
-        local_key=KEY,
-        version=version,
-        profile=raw_profiles()[PROFILE],
-    )
+    lock = SimulatedLock(device_id=f"bench-{version}", local_key=KEY, version=version)
     await lock.start("127.0.0.1")
-    executor = ThreadPoolExecutor(max_workers=HA_EXECUTOR_WORKERS)
-    run = executor_runner(executor)
     try:
         connects: list[float] = []
         for _ in range(CONNECTS):
@@ -35,7 +27,6 @@ async def _measure(version: str, report: Report) -> None:
                 port=lock.port,
                 version=version,
                 profile_id=PROFILE,
-                run_blocking=run,
             )
             started = time.perf_counter()
             await lan.connect()
@@ -46,7 +37,6 @@ async def _measure(version: str, report: Report) -> None:
             port=lock.port,
             version="auto",
             profile_id=PROFILE,
-            run_blocking=run,
         )
         started = time.perf_counter()
         info = await asyncio.wait_for(auto.connect(), timeout=30)
@@ -57,7 +47,6 @@ async def _measure(version: str, report: Report) -> None:
             port=lock.port,
             version=version,
             profile_id=PROFILE,
-            run_blocking=run,
         )
         await lan.connect()
         latencies: list[float] = []
@@ -70,7 +59,6 @@ async def _measure(version: str, report: Report) -> None:
         await lan.close()
         assert not lock.pins, "every PIN was deleted again"
     finally:
-        executor.shutdown(wait=False, cancel_futures=True)
         await lock.stop()
     report.add(
         f"{version}: create+confirm p50 / p99 ({CREATES})",
@@ -94,8 +82,8 @@ async def _main() -> Report:
     for version in VERSIONS:
         await _measure(version, report)
     report.notes.append(
-        f"one lock per version, profile {PROFILE}, real tinytuya client in a "
-        f"{HA_EXECUTOR_WORKERS}-thread executor, lock and client in one process on 127.0.0.1"
+        f"one lock per version, profile {PROFILE}, tinytuya's frames and crypto driven from "
+        "the event loop (no executor), lock and client in one process on 127.0.0.1"
     )
     report.notes.append("each PIN is deleted after its create (not timed) to stay under capacity")
     return report

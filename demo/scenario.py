@@ -1,8 +1,8 @@
 """The demo's simulated locks and its short-notice reservations, all in the demo's event loop.
 
-Three LAN locks on loopback, one per Tuya protocol version, and two reservations placed
-relative to the moment the demo starts so that a PIN is written and another removed while the
-user watches.
+A Wi-Fi Lock Pro and a Zigbee gateway with two sub-device locks on loopback, and two
+reservations placed relative to the moment the demo starts so that a PIN is written and another
+removed while the user watches.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from custom_components.smartlock_tuya.pins import mask
 from simulators.stays_server import StaysSimulator
-from simulators.tuya_lock import SimulatedLock, load_profiles
+from simulators.tuya_lock import LockEndpoint, SimulatedGateway, SimulatedLock, TuyaDevice
 
 TIME_ZONE = ZoneInfo("America/Sao_Paulo")  # Home Assistant's zone in the demo configuration
 LEAD_TIME_MINUTES = 60
@@ -28,7 +28,11 @@ PUSHED_IN_MINUTES = 3
 
 @dataclass(frozen=True)
 class LockSpec:
-    """One simulated lock and what it opens (listings by name, as in the sample account)."""
+    """One simulated lock and what it opens (listings by name, as in the sample account).
+
+    A Zigbee lock names its gateway and node id (cid); it is reached through the gateway's
+    address, key and protocol version, and locks behind one gateway share its connection.
+    """
 
     name: str
     device_id: str
@@ -36,7 +40,13 @@ class LockSpec:
     version: str
     profile: str
     listings: tuple[str, ...]
+    gateway_id: str | None = None
+    node_id: str | None = None
+    layout: int = 27
 
+
+GATEWAY_ID = "bfdemo00000gateway34"
+GATEWAY_KEY = "gway-demo-key-34"
 
 LOCKS: tuple[LockSpec, ...] = (
     LockSpec(
@@ -44,34 +54,40 @@ LOCKS: tuple[LockSpec, ...] = (
         device_id="bfdemo0000000gate33",
         local_key="gate-demo-key-33",
         version="3.3",
-        profile="unlock_method",
+        profile="lock_pro_dp51",
         listings=("Apartamento Beira-Mar Jurerê", "Studio Copacabana Posto 5"),
     ),
     LockSpec(
         name="Porta Jurerê",
         device_id="bfdemo00000jurere34",
-        local_key="jure-demo-key-34",
+        local_key=GATEWAY_KEY,
         version="3.4",
-        profile="unlock_method",
+        profile="zigbee_gateway_27",
         listings=("Apartamento Beira-Mar Jurerê",),
+        gateway_id=GATEWAY_ID,
+        node_id="a4c1380000jurere1",
     ),
     LockSpec(
         name="Porta Lagoa",
-        device_id="bfdemo000000lagoa35",
-        local_key="lago-demo-key-35",
-        version="3.5",
-        profile="zigbee_dp24",
+        device_id="bfdemo000000lagoa34",
+        local_key=GATEWAY_KEY,
+        version="3.4",
+        profile="zigbee_gateway_21",
         listings=("Casa na Lagoa da Conceição",),
+        gateway_id=GATEWAY_ID,
+        node_id="a4c13800000lagoa1",
+        layout=21,
     ),
 )
 
 
 @dataclass
 class RunningLock:
-    """A started simulated lock and its subentry form data."""
+    """A started simulated lock (on its own or behind a gateway) and its subentry form data."""
 
     spec: LockSpec
-    lock: SimulatedLock
+    lock: LockEndpoint
+    device: TuyaDevice
     form: dict[str, Any]
     seen: dict[int, str] = field(default_factory=dict)
 
@@ -82,42 +98,63 @@ def listing_ids(stays: StaysSimulator) -> dict[str, str]:
     return {listing["internalName"]: listing_id for listing_id, listing in stays._listings.items()}  # noqa: SLF001
 
 
+async def _device_for(
+    spec: LockSpec, gateways: dict[str, SimulatedGateway], host: str, port: int
+) -> tuple[LockEndpoint, TuyaDevice]:
+    """The lock for `spec` and the device that listens for it, started on `port` if new."""
+    if spec.gateway_id is None or spec.node_id is None:
+        lock = SimulatedLock(
+            device_id=spec.device_id, local_key=spec.local_key, version=spec.version
+        )
+        await lock.start(host, port)
+        return lock, lock
+    gateway = gateways.get(spec.gateway_id)
+    if gateway is None:
+        gateway = SimulatedGateway(
+            device_id=spec.gateway_id, local_key=spec.local_key, version=spec.version
+        )
+        await gateway.start(host, port)
+        gateways[spec.gateway_id] = gateway
+    return gateway.add_lock(spec.node_id, layout=spec.layout), gateway
+
+
 async def start_locks(stays: StaysSimulator, host: str, first_port: int) -> list[RunningLock]:
-    """Start every lock on its own loopback port (stopping those started if one fails)."""
-    profiles = load_profiles()
+    """Start every lock (a gateway once for all its locks) on loopback ports from `first_port`."""
     ids = listing_ids(stays)
     running: list[RunningLock] = []
+    gateways: dict[str, SimulatedGateway] = {}
     try:
         for offset, spec in enumerate(LOCKS):
-            lock = SimulatedLock(
-                device_id=spec.device_id,
-                local_key=spec.local_key,
-                version=spec.version,
-                profile=profiles[spec.profile],
-            )
-            await lock.start(host, first_port + offset)
+            lock, device = await _device_for(spec, gateways, host, first_port + offset)
             form = {
                 "name": spec.name,
                 "device_id": spec.device_id,
                 "backend": "lan",
-                "host": f"{host}:{lock.port}",
+                "host": f"{host}:{device.port}",
                 "local_key": spec.local_key,
                 "protocol_version": spec.version,
                 "profile": spec.profile,
                 "listing_ids": [ids[name] for name in spec.listings],
                 "cloud_offline_passwords": False,
             }
-            running.append(RunningLock(spec, lock, form))
+            if spec.gateway_id is not None:
+                form |= {"gateway_id": spec.gateway_id, "node_id": spec.node_id}
+            running.append(RunningLock(spec, lock, device, form))
     except BaseException:
         await stop_locks(running)
+        for gateway in gateways.values():
+            await gateway.stop()
         raise
     return running
 
 
 async def stop_locks(locks: list[RunningLock]) -> None:
-    """Stop every simulated lock; safe to call twice."""
+    """Stop every simulated device (a gateway once); safe to call twice."""
+    stopped: list[TuyaDevice] = []
     for running in locks:
-        await running.lock.stop()
+        if all(running.device is not device for device in stopped):
+            await running.device.stop()
+            stopped.append(running.device)
 
 
 @dataclass(frozen=True)

@@ -1,43 +1,44 @@
-"""A simulated Tuya smart lock on the local protocol (3.3, 3.4, 3.5), for tests and the demo.
+"""Simulated Tuya locks on the local protocol (3.3, 3.4, 3.5), for tests, the demo and benchmarks.
 
-The real tinytuya client talks to it over loopback TCP exactly as to a lock: PINs go in through
-the profile's raw data points, come back as status reports, and open the lock from the keypad.
-The protocol layers live in `simulators.tuya`; this module is the public face and the CLI
-(loopback only; Ctrl-C stops it)::
+The real tinytuya client talks to them over loopback TCP exactly as to real devices. Two real
+families exist here, each following its public sources (see the modules in `simulators.tuya`):
 
-    python -m simulators.tuya_lock --version 3.4 --profile unlock_method --port 6668
+- `SimulatedGateway` with Zigbee sub-device locks (`ZigbeeLock`, DP 24/25/26, 21- or 27-byte
+  layout) reached by `cid` through the gateway's one connection;
+- `SimulatedLock`, a Wi-Fi lock speaking for itself, by default a `LockPro` (DP 51/52/53/55).
+
+The CLI serves one of them until Ctrl-C (loopback only)::
+
+    python -m simulators.tuya_lock --family lock_pro --version 3.4 --port 6668
+    python -m simulators.tuya_lock --family zigbee --layout 27 --cid a4c1380000000001
 """
 
 import argparse
 import asyncio
 import contextlib
-import copy
 import ipaddress
-import json
-from pathlib import Path
-from typing import Any
 
-from simulators.tuya.device import SimulatedLock
-from simulators.tuya.lock import StoredPin
+from simulators.tuya.device import IDLE_TIMEOUT, SimulatedLock, TuyaDevice
+from simulators.tuya.endpoint import LockEndpoint
+from simulators.tuya.family import LockFamily, StoredPin, WeeklySchedule
+from simulators.tuya.gateway import SimulatedGateway, SubDevice
+from simulators.tuya.lock_pro import LockPro
+from simulators.tuya.zigbee_lock import ZigbeeLock
 
-__all__ = ["SimulatedLock", "StoredPin", "load_profiles", "main"]
-
-PROFILES = (
-    Path(__file__).resolve().parent.parent
-    / "custom_components"
-    / "smartlock_tuya"
-    / "tuya"
-    / "profiles.json"
-)
-
-
-# Read once at import, so starting a lock inside an event loop never touches the disk.
-_PROFILES: dict[str, dict[str, Any]] = json.loads(PROFILES.read_text(encoding="utf-8"))
-
-
-def load_profiles() -> dict[str, dict[str, Any]]:
-    """The integration's shipped PIN profiles, as its JSON file has them (a fresh copy)."""
-    return copy.deepcopy(_PROFILES)
+__all__ = [
+    "IDLE_TIMEOUT",
+    "LockEndpoint",
+    "LockFamily",
+    "LockPro",
+    "SimulatedGateway",
+    "SimulatedLock",
+    "StoredPin",
+    "SubDevice",
+    "TuyaDevice",
+    "WeeklySchedule",
+    "ZigbeeLock",
+    "main",
+]
 
 
 def _loopback_host(value: str) -> str:
@@ -55,33 +56,45 @@ def _local_key(value: str) -> str:
     return value
 
 
-async def _serve(args: argparse.Namespace) -> None:  # pragma: no cover - runs until Ctrl-C
-    lock = SimulatedLock(
-        device_id=args.device_id,
-        local_key=args.local_key,
-        version=args.version,
-        profile=load_profiles()[args.profile],
-        battery=args.battery,
-        locked=not args.unlocked,
+def build(args: argparse.Namespace) -> TuyaDevice:
+    """The device the command line asks for, not yet started."""
+    if args.family == "lock_pro":
+        family = LockPro(battery=args.battery, locked=not args.unlocked)
+        return SimulatedLock(
+            device_id=args.device_id,
+            local_key=args.local_key,
+            version=args.version,
+            family=family,
+        )
+    gateway = SimulatedGateway(
+        device_id=args.device_id, local_key=args.local_key, version=args.version
     )
-    await lock.start(args.host, args.port)
+    gateway.add_lock(args.cid, layout=args.layout, battery=args.battery, locked=not args.unlocked)
+    return gateway
+
+
+async def _serve(args: argparse.Namespace) -> None:  # pragma: no cover - runs until Ctrl-C
+    device = build(args)
+    await device.start(args.host, args.port)
     try:
         print(
-            f"Tuya lock {args.device_id} (protocol {args.version}, profile {args.profile}) "
-            f"on {lock.host}:{lock.port}"
+            f"Tuya {args.family} {args.device_id} (protocol {args.version}) "
+            f"on {device.host}:{device.port}"
         )
         await asyncio.Event().wait()
     finally:
-        await lock.stop()
+        await device.stop()
 
 
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point: serve until Ctrl-C."""
-    parser = argparse.ArgumentParser(description="Simulated Tuya smart lock for SmartLock Tuya.")
+    parser = argparse.ArgumentParser(description="Simulated Tuya lock for SmartLock Tuya.")
     parser.add_argument("--host", type=_loopback_host, default="127.0.0.1")
     parser.add_argument("--port", type=int, default=6668)
     parser.add_argument("--version", choices=("3.3", "3.4", "3.5"), default="3.4")
-    parser.add_argument("--profile", choices=sorted(load_profiles()), default="unlock_method")
+    parser.add_argument("--family", choices=("lock_pro", "zigbee"), default="lock_pro")
+    parser.add_argument("--layout", type=int, choices=(21, 27), default=27)
+    parser.add_argument("--cid", default="a4c1380000000001", help="the Zigbee lock's node id")
     parser.add_argument("--device-id", default="bf0000000000000lock1")
     parser.add_argument("--local-key", type=_local_key, default="0123456789abcdef")
     parser.add_argument("--battery", type=int, default=90)

@@ -44,7 +44,7 @@ from custom_components.smartlock_tuya.const import (
 )
 from simulators.stays_server import StaysSimulator
 from simulators.tuya_cloud import FakeTuyaCloud
-from simulators.tuya_lock import SimulatedLock, load_profiles as raw_profiles
+from simulators.tuya_lock import SimulatedLock
 
 # A blocking call counts when our code is on its stack; the test tools' own file reads
 # (snapshots, hypothesis' caches) are theirs to answer for.
@@ -343,17 +343,16 @@ async def fake(
 @pytest.fixture
 def lock_profile() -> str:
     """The PIN profile of the simulated LAN lock; override to test another."""
-    return "unlock_method"
+    return "lock_pro_dp51"
 
 
 @pytest.fixture
 async def lan_lock(socket_enabled: None, lock_profile: str) -> AsyncIterator[SimulatedLock]:
-    """A LAN lock on loopback speaking protocol 3.4, on the tests' clock."""
+    """A LAN lock (a Lock Pro) on loopback speaking protocol 3.4, on the tests' clock."""
     lock = SimulatedLock(
         device_id=FRONT_DOOR,
         local_key=LOCAL_KEY,
         version="3.4",
-        profile=raw_profiles()[lock_profile],
         clock=lambda: dt_util.utcnow().timestamp(),
     )
     await lock.start()

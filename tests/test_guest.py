@@ -13,7 +13,6 @@ from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.entity_component import EntityComponent
 from homeassistant.util import dt as dt_util
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.smartlock_tuya.const import (
@@ -101,7 +100,6 @@ async def test_missing_notify_service_is_a_repair(
     assert issue.translation_placeholders == {"service": "notify.gone"}
 
 
-@pytest.mark.parametrize("lock_profile", ["zigbee_dp24"])
 async def test_first_unlock_is_a_check_in(
     hass: HomeAssistant,
     account: StaysSimulator,

@@ -1,15 +1,13 @@
-"""The simulated Tuya lock, driven by the real tinytuya client on protocols 3.3, 3.4 and 3.5.
+"""The simulated Wi-Fi Lock Pro and the protocol layers, driven by the real tinytuya client.
 
-Payloads are built here from docs/tuya-payloads.md with `struct`, independently of both the
-simulator's decoders and the integration's codecs.
+Every network test runs on 3.3, 3.4 and 3.5. Request bytes come from `simulator_support`,
+built with `struct` from the published layouts, independently of the simulator's decoders.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-import struct
 from typing import Any
 
 import pytest
@@ -17,6 +15,7 @@ import tinytuya
 
 from simulators import tuya_lock
 from simulators.tuya.crypto import CryptoError, ecb_decrypt
+from simulators.tuya.family import WeeklySchedule
 from simulators.tuya.frames import (
     Frame,
     FrameError,
@@ -26,87 +25,35 @@ from simulators.tuya.frames import (
     unpack_55aa,
     unpack_6699,
 )
+from simulators.tuya.lock_pro import ProPassword, Validity
 from simulators.tuya.protocol import ProtocolError, Session, control_dps, decode
-from simulators.tuya_lock import SimulatedLock, StoredPin, load_profiles, main
+from simulators.tuya_lock import LockPro, SimulatedGateway, SimulatedLock, StoredPin, main
+
+from .simulator_support import (
+    HANG_UP,
+    HOUR,
+    KEY,
+    NOW,
+    SILENT,
+    VECTORS,
+    VERSIONS,
+    ManualClock,
+    b64,
+    call,
+    pro_create,
+    pro_modify,
+    pro_validity,
+    raw_reply,
+)
 
 DEVICE_ID = "bf0123456789abcdefgh"
-KEY = "0123456789abcdef"
-NOW = 1_773_154_800  # 2026-03-10 15:00 UTC
-HOUR = 3600
-PROFILES = load_profiles()
-# What tinytuya returns, per protocol version, when the lock hangs up on it (a busy lock or a
-# wrong key) and when the lock accepts the connection but never answers.
-HANG_UP = {"3.3": "904", "3.4": "914", "3.5": "914"}
-SILENT = {"3.3": "902", "3.4": "914", "3.5": "914"}
+TUESDAY = 1 << 1  # weekday bits as the simulator reads them: bit 0 Monday
 
 type LockFactory = Callable[..., Awaitable[SimulatedLock]]
 type Connect = Callable[..., tinytuya.Device]
 
 
-class ManualClock:
-    """The lock's clock, moved by hand; PIN windows are checked against it."""
-
-    def __init__(self) -> None:
-        """Start at `NOW`."""
-        self.now = float(NOW)
-
-    def __call__(self) -> float:
-        """The time the lock believes it is."""
-        return self.now
-
-
-def zigbee_create(serial: int, pin: str, start: int, end: int, *, once: bool = False) -> str:
-    return _b64(struct.pack(">HHHIIB", 0, serial, 0, start, end, once) + pin.encode())
-
-
-def zigbee_delete(serial: int) -> str:
-    return _b64(struct.pack(">HHH", 0, serial, 0))
-
-
-def method_pin(
-    member: int,
-    pin: str,
-    start: int = NOW - HOUR,
-    end: int = NOW + HOUR,
-    *,
-    slot: int = 0xFFFF,
-    times: int = 0,
-    uuid: int = 1,
-    windowed: bool = True,
-    kind: int = 1,
-    stage: int = 0,
-) -> str:
-    head = struct.pack(">BBBHH", kind, stage, 0, member, slot)
-    validity = struct.pack(">BII8x", windowed, start if windowed else 0, end if windowed else 0)
-    digits = bytes([times, len(pin), *(int(digit) for digit in pin)])
-    return _b64(head + validity + digits + struct.pack(">H", uuid))
-
-
-def method_delete(member: int, slot: int, uuid: int = 1) -> str:
-    return _b64(struct.pack(">BBBHHH", 1, 0, 0, member, slot, uuid))
-
-
-def method_report(member: int, slot: int, status: int, uuid: int = 1) -> bytes:
-    return struct.pack(">BBHHBH", 1, 0, member, slot, status, uuid)
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
-
-
-def report(result: dict[str, Any] | None, dp: int) -> bytes:
-    """The raw bytes a lock reported on a DP, from a tinytuya result or a control() report."""
-    assert result is not None
-    dps = result.get("dps", result)
-    return base64.b64decode(dps[str(dp)])
-
-
-async def call(function: Callable[..., Any], *args: Any) -> Any:
-    """Run a blocking tinytuya call off the event loop, as the integration does."""
-    return await asyncio.to_thread(function, *args)
-
-
-@pytest.fixture(params=["3.3", "3.4", "3.5"])
+@pytest.fixture(params=VERSIONS)
 def version(request: pytest.FixtureRequest) -> str:
     """Every test using a lock runs on each protocol version."""
     return str(request.param)
@@ -121,17 +68,13 @@ def lock_clock() -> ManualClock:
 async def make_lock(
     socket_enabled: None, version: str, lock_clock: ManualClock
 ) -> AsyncIterator[LockFactory]:
-    """Start locks on loopback; stop them all afterwards."""
+    """Start Lock Pro locks on loopback; stop them all afterwards."""
     locks: list[SimulatedLock] = []
 
-    async def make(profile: str = "zigbee_dp24", **options: Any) -> SimulatedLock:
+    async def make(**options: Any) -> SimulatedLock:
+        family = LockPro(**options)
         lock = SimulatedLock(
-            device_id=DEVICE_ID,
-            local_key=KEY,
-            version=version,
-            profile=PROFILES[profile],
-            clock=lock_clock,
-            **options,
+            device_id=DEVICE_ID, local_key=KEY, version=version, family=family, clock=lock_clock
         )
         await lock.start()
         locks.append(lock)
@@ -167,105 +110,106 @@ def connect(version: str) -> Iterator[Connect]:
         device.close()
 
 
-def offline_lock(profile: str | dict[str, Any] = "zigbee_dp24", **options: Any) -> SimulatedLock:
-    """A lock that is never started, for rules that need no network."""
-    return SimulatedLock(
-        device_id=DEVICE_ID,
-        local_key=KEY,
-        profile=PROFILES[profile] if isinstance(profile, str) else profile,
-        **options,
-    )
-
-
-async def test_status_reports_battery_and_bolt(make_lock: LockFactory, connect: Connect) -> None:
-    lock = await make_lock("unlock_method", battery=77)
-    assert (await call(connect(lock).status))["dps"] == {"8": 77, "47": True, "6": True}
+async def test_status_reports_battery_and_state(make_lock: LockFactory, connect: Connect) -> None:
+    lock = await make_lock(battery=77)
+    assert (await call(connect(lock).status))["dps"] == {"8": 77, "47": False}
     assert (lock.host, lock.battery, lock.locked, lock.connections) == ("127.0.0.1", 77, True, 1)
 
 
-async def test_zigbee_create_duplicate_delete(make_lock: LockFactory, connect: Connect) -> None:
-    lock = await make_lock()
+async def test_create_full_modify_delete(make_lock: LockFactory, connect: Connect) -> None:
+    lock = await make_lock(capacity=2)
     device = connect(lock)
-    create = zigbee_create(7, "123456", NOW - HOUR, NOW + HOUR)
+    first = pro_create("123456", NOW - HOUR, NOW + HOUR)
 
-    assert report(await call(device.set_value, 24, create), 24) == bytes.fromhex("00000007000001")
-    assert lock.pins == {7: StoredPin("123456", NOW - HOUR, NOW + HOUR, once=False, used=False)}
-    assert report(await call(device.set_value, 24, create), 24)[-1] == 2  # already exists
-    assert report(await call(device.set_value, 25, zigbee_delete(7)), 25)[-1] == 1
-    assert lock.pins == {}
-    assert report(await call(device.set_value, 25, zigbee_delete(7)), 25)[-1] == 4  # no such
-    assert lock.commands[0] == {"24": create}
-    assert len(lock.commands) == 4
-
-
-async def test_unlock_method_create_modify_delete(make_lock: LockFactory, connect: Connect) -> None:
-    lock = await make_lock("unlock_method")
-    device = connect(lock)
-
-    result = await call(device.set_value, 1, method_pin(501, "2468", uuid=11))
-    assert report(result, 1) == method_report(501, 1, 0, 11)
-    assert lock.pins == {
-        1: StoredPin("2468", NOW - HOUR, NOW + HOUR, once=False, used=False, member_id=501)
-    }
-    result = await call(device.set_value, 1, method_pin(501, "2468", uuid=12))
-    assert report(result, 1) == method_report(501, 1, 2, 12)  # already exists, in slot 1
-    result = await call(device.set_value, 1, method_pin(502, "97531", uuid=13))
-    assert report(result, 1) == method_report(502, 2, 0, 13)
-
-    modify = method_pin(501, "1357", NOW, NOW + 2 * HOUR, slot=1, times=1, uuid=14)
-    assert report(await call(device.set_value, 3, modify), 3) == method_report(501, 1, 0, 14)
-    assert lock.pins[1] == StoredPin(
-        "1357", NOW, NOW + 2 * HOUR, once=True, used=False, member_id=501, times=1
+    assert raw_reply(await call(device.set_value, 51, b64(first)), 51) == b"\x00\x00"
+    assert lock.pins[0] == StoredPin(
+        "123456",
+        NOW - HOUR,
+        NOW + HOUR,
+        times=0,
+        schedule=WeeklySchedule(0, 0, 0, 23 * 60 + 59),
+        unlock_id=0,
     )
+    second = pro_create("7654321", NOW, NOW + HOUR, uses=2)
+    assert raw_reply(await call(device.set_value, 51, b64(second)), 51) == b"\x01\x00"
+    third = pro_create("111111", NOW, NOW + HOUR)
+    assert raw_reply(await call(device.set_value, 51, b64(third)), 51) == b"\xff\x02"  # full
 
-    result = await call(device.set_value, 2, method_delete(501, 1, 15))
-    assert report(result, 2) == method_report(501, 1, 0, 15)
-    assert sorted(lock.pins) == [2]
-    result = await call(device.set_value, 2, method_delete(501, 1, 16))
-    assert report(result, 2) == method_report(501, 1, 4, 16)  # no such slot
+    modify = pro_modify(1, "13572468", NOW, NOW + 2 * HOUR, uses=1)
+    assert raw_reply(await call(device.set_value, 53, b64(modify)), 53) == b"\x01\x00"
+    assert (lock.pins[1].pin, lock.pins[1].end, lock.pins[1].times) == (
+        "13572468",
+        NOW + 2 * HOUR,
+        1,
+    )
+    absent = pro_modify(7, "135724", NOW, NOW + HOUR)
+    assert raw_reply(await call(device.set_value, 53, b64(absent)), 53) == b"\x07\x01"
+
+    assert raw_reply(await call(device.set_value, 52, b64(b"\x00")), 52) == b"\x00\x00"
+    assert raw_reply(await call(device.set_value, 52, b64(b"\x00")), 52) == b"\x00\x02"  # absent
+    assert sorted(lock.pins) == [1]
+    assert lock.commands[0] == {"51": b64(first)}
 
 
-async def test_keypad_unlocks_and_pushes(make_lock: LockFactory, connect: Connect) -> None:
-    lock = await make_lock()
-    device = connect(lock, persist=True)
-    await call(device.set_value, 24, zigbee_create(9, "112233", NOW - HOUR, NOW + HOUR, once=True))
-
-    assert not await lock.keypad("999999")
-    assert await lock.keypad("112233")
-    assert (await call(device.receive))["dps"] == {"55": 9, "47": False}
-    assert not lock.locked
-    assert lock.pins[9].used
-    assert not await lock.keypad("112233")  # one-time PIN, already used
-    assert (await call(device.status))["dps"]["55"] == 9
-
-
-async def test_keypad_on_unlock_method_reports_the_slot(
+async def test_absent_delete_status_of_the_firmware_demo(
     make_lock: LockFactory, connect: Connect
 ) -> None:
-    lock = await make_lock("unlock_method")
+    lock = await make_lock(absent_delete_status=1)
+    assert raw_reply(await call(connect(lock).set_value, 52, b64(b"\x05")), 52) == b"\x05\x01"
+
+
+async def test_keypad_honours_window_uses_and_reports_hw_id(
+    make_lock: LockFactory, connect: Connect, lock_clock: ManualClock
+) -> None:
+    lock = await make_lock()
     device = connect(lock, persist=True)
-    await call(device.set_value, 1, method_pin(700, "8080"))
-    assert await lock.keypad("8080")
-    assert (await call(device.receive))["dps"] == {"55": 1, "47": False}
+    await call(device.set_value, 51, b64(pro_create("222222", NOW, NOW + 2 * HOUR)))
+    await call(device.set_value, 51, b64(pro_create("112233", NOW + HOUR, NOW + 2 * HOUR, uses=1)))
 
-
-async def test_control_dp_locks_and_unlocks(make_lock: LockFactory, connect: Connect) -> None:
-    lock = await make_lock("unlock_method")
-    device = connect(lock)
-    assert (await call(device.set_value, 6, False))["dps"] == {"6": False, "47": False}
+    assert not await lock.keypad("999999")
+    assert not await lock.keypad("112233")  # before its window
+    lock_clock.now = NOW + HOUR
+    assert await lock.keypad("112233")
+    assert (await call(device.receive))["dps"] == {"55": 1, "47": True}  # true = unlocked
     assert not lock.locked
-    assert (await call(device.set_value, 6, True))["dps"] == {"6": True, "47": True}
-    assert lock.locked
+    assert not await lock.keypad("112233")  # one use only
+    assert await lock.keypad("222222")
+    assert (await call(device.receive))["dps"] == {"55": 0, "47": True}
+    lock_clock.now = NOW + 2 * HOUR
+    assert not await lock.keypad("222222")  # the window closes at its end
+    assert (await call(device.status))["dps"]["55"] == 0
+
+
+async def test_weekly_schedule_is_honoured(lock_clock: ManualClock) -> None:
+    lock = SimulatedLock(device_id=DEVICE_ID, local_key=KEY, clock=lock_clock)
+    weekly = pro_validity(
+        NOW - 24 * HOUR, NOW + 30 * 24 * HOUR, pattern=2, weekdays=TUESDAY, hours=(14, 0, 16, 30)
+    )
+    paused = pro_validity(NOW - HOUR, NOW + HOUR, pattern=2, weekdays=0)
+    lock.control({"51": b64(pro_create("246810", 0, 0, validity=weekly))}, None)
+    lock.control({"51": b64(pro_create("135790", 0, 0, validity=paused))}, None)
+
+    assert await lock.keypad("246810")  # Tuesday 15:00
+    assert not await lock.keypad("135790")  # weekly with no day: never
+    lock_clock.now = NOW + 2 * HOUR  # Tuesday 17:00, after the daily hours
+    assert not await lock.keypad("246810")
+    lock_clock.now = NOW + 24 * HOUR  # Wednesday 15:00
+    assert not await lock.keypad("246810")
+    lock_clock.now = NOW + 7 * 24 * HOUR - 30 * 60  # next Tuesday 14:30
+    assert await lock.keypad("246810")
 
 
 async def test_battery_and_manual_bolt_are_pushed(make_lock: LockFactory, connect: Connect) -> None:
     lock = await make_lock()
     device = connect(lock, persist=True)
+    assert not await lock.set_battery(50)  # nobody connected yet
     await call(device.status)
-    await lock.set_battery(15)
+    assert await lock.set_battery(15)
     assert (await call(device.receive))["dps"] == {"8": 15}
-    await lock.set_locked(False)
-    assert (await call(device.receive))["dps"] == {"47": False}
+    assert await lock.set_locked(False)
+    assert (await call(device.receive))["dps"] == {"47": True}
+    assert await lock.report({"61": False})
+    assert (await call(device.receive))["dps"] == {"61": False}
     assert (lock.battery, lock.locked) == (15, False)
 
 
@@ -273,8 +217,10 @@ async def test_heartbeat_and_updatedps(make_lock: LockFactory, connect: Connect)
     lock = await make_lock()
     device = connect(lock, persist=True)
     assert await call(device.heartbeat) is None
-    assert (await call(device.status))["dps"] == {"8": 90, "47": True}
-    assert (await call(device.updatedps, [8, 47]))["dps"] == {"8": 90, "47": True}
+    assert (await call(device.status))["dps"] == {"8": 90, "47": False}
+    assert (await call(device.updatedps, [8, 47]))["dps"] == {"8": 90, "47": False}
+    await call(device.set_value, 47, True, True)  # read-only DP, not waiting: only acked
+    assert lock.locked
 
 
 async def test_second_client_is_refused(
@@ -295,7 +241,7 @@ async def test_wrong_key_is_an_error(
     make_lock: LockFactory, connect: Connect, version: str
 ) -> None:
     lock = await make_lock()
-    result = await call(connect(lock, key="fedcba9876543210").set_value, 24, zigbee_delete(1))
+    result = await call(connect(lock, key="fedcba9876543210").set_value, 52, b64(b"\x01"))
     assert result["Err"] == HANG_UP[version]
     assert lock.commands == []
 
@@ -317,10 +263,9 @@ async def test_offline_silent_then_back(
     await call(device.status)
     await lock.set_offline("silent")  # mid-session: the lock stops answering, then new ones too
     assert (await call(device.status))["Err"] == SILENT[version]
+    assert not await lock.set_battery(3)
     await lock.set_offline(None)
     assert "dps" in await call(device.status)
-    await call(device.set_value, 8, 1, True)  # read-only DP, not waiting: the lock only acks
-    assert (await call(device.status))["dps"]["8"] == 90
 
 
 async def test_drop_connections(make_lock: LockFactory, connect: Connect) -> None:
@@ -336,27 +281,30 @@ async def test_drop_connections(make_lock: LockFactory, connect: Connect) -> Non
 async def test_reject_next(make_lock: LockFactory, connect: Connect) -> None:
     lock = await make_lock()
     device = connect(lock)
-    create = zigbee_create(3, "424242", NOW, NOW + HOUR)
+    create = b64(pro_create("424242", NOW, NOW + HOUR))
     lock.reject_next()
-    assert report(await call(device.set_value, 24, create), 24) == bytes.fromhex("00000003000000")
+    assert raw_reply(await call(device.set_value, 51, create), 51) == b"\xff\x01"
+    lock.reject_next()
+    assert raw_reply(await call(device.set_value, 52, b64(b"\x03")), 52) == b"\x03\x01"
     assert lock.pins == {}
-    assert report(await call(device.set_value, 24, create), 24)[-1] == 1
+    assert raw_reply(await call(device.set_value, 51, create), 51) == b"\x00\x00"
 
 
-async def test_lost_reply_is_resent_and_already_exists(
+async def test_lost_reply_is_resent_and_stored_twice(
     make_lock: LockFactory, connect: Connect
 ) -> None:
+    """The Lock Pro does not refuse a PIN it already holds: a re-sent create takes a new slot."""
     lock = await make_lock()
-    create = zigbee_create(8, "654321", NOW, NOW + HOUR)
+    create = b64(pro_create("654321", NOW, NOW + HOUR))
     lock.lose_next_reply()
-    result = await call(connect(lock).set_value, 24, create)
-    assert report(result, 24)[-1] == 2  # tinytuya timed out, re-sent, and the lock has it
-    assert sorted(lock.pins) == [8]
-    assert lock.commands == [{"24": create}, {"24": create}]
+    result = await call(connect(lock).set_value, 51, create)
+    assert raw_reply(result, 51) == b"\x01\x00"  # tinytuya timed out and re-sent
+    assert [stored.pin for stored in lock.pins.values()] == ["654321", "654321"]
+    assert lock.commands == [{"51": create}, {"51": create}]
 
 
 async def test_idle_client_and_garbage_are_dropped(socket_enabled: None) -> None:
-    lock = offline_lock(idle_timeout=0.2)
+    lock = SimulatedLock(device_id=DEVICE_ID, local_key=KEY, idle_timeout=0.2)
     await lock.start()
     try:
         reader, writer = await asyncio.open_connection(lock.host, lock.port)
@@ -370,95 +318,81 @@ async def test_idle_client_and_garbage_are_dropped(socket_enabled: None) -> None
         await lock.stop()
 
 
-async def test_keypad_windows_and_uses(lock_clock: ManualClock) -> None:
-    lock = offline_lock("unlock_method", clock=lock_clock)
-    lock.control({"1": method_pin(1, "1111", NOW + HOUR, NOW + 2 * HOUR, times=2)})
-    lock.control({"1": method_pin(2, "2222", windowed=False)})
-
-    assert not (await lock.keypad("1111"))  # not yet
-    lock_clock.now = NOW + HOUR
-    assert await lock.keypad("1111")
-    assert await lock.keypad("1111")
-    assert not (await lock.keypad("1111"))  # both uses spent
-    assert lock.pins[1].used
-    lock_clock.now = NOW + 10_000 * HOUR
-    assert await lock.keypad("2222")  # permanent
-    assert lock.pins[2].start == 0
-
-
-def test_zigbee_rules() -> None:
-    lock = offline_lock({**PROFILES["zigbee_dp24"], "capacity": 1})
-    good = zigbee_create(1, "123456", NOW, NOW + HOUR)
+def test_lock_pro_rules() -> None:
+    lock = LockPro(capacity=1)
     for bad in (
-        zigbee_create(2, "123", NOW, NOW + HOUR),  # too short for the profile
-        zigbee_create(2, "12345a", NOW, NOW + HOUR),
-        zigbee_create(0, "123456", NOW, NOW + HOUR),  # server serial 0
-        zigbee_create(2, "123456", NOW, NOW),  # empty window
-        _b64(struct.pack(">HHHIIB", 0, 2, 0, NOW, NOW + 1, 7) + b"123456"),  # bad flag
-        "not base64!",
-        _b64(b"\x00\x05"),
+        pro_create("12345", NOW, NOW + HOUR),  # five digits
+        pro_create("12345678901", NOW, NOW + HOUR),  # eleven digits
+        pro_create("123456", NOW, NOW),  # empty window
+        pro_create("123456", NOW, NOW + HOUR)[:-1],  # length byte disagrees
+        pro_create("123456", NOW, NOW + HOUR)[:-1] + b"\x0a",  # not a digit
+        b"\x00\x01",
     ):
-        assert report(lock.control({"24": bad}), 24)[-1] == 0, bad
-    assert report(lock.control({"24": good}), 24)[-1] == 1
-    assert report(lock.control({"24": zigbee_create(2, "654321", NOW, NOW + 1)}), 24)[-1] == 3
-    short_delete = lock.control({"25": _b64(b"\x00\x01")})
-    assert report(short_delete, 25) == bytes.fromhex("00010000000000")  # echoed, failed
-    assert lock.control({"99": 1, "8": 5, "47": False}) == {}  # unknown and read-only DPs
+        assert raw_reply(lock.apply({"51": b64(bad)}), 51) == b"\xff\x01", bad.hex()
+    assert raw_reply(lock.apply({"51": "not base64!"}), 51) == b"\xff\x01"
+    assert raw_reply(lock.apply({"53": b64(b"")}), 53) == b"\xff\x01"
+    assert raw_reply(lock.apply({"53": b64(b"\x00\x00")}), 53) == b"\x00\x01"
+    assert raw_reply(lock.apply({"52": b64(b"\x01\x02")}), 52) == b"\x01\x01"
+    assert raw_reply(lock.apply({"52": b64(b"")}), 52) == b"\xff\x01"
+    assert lock.apply({"99": 1, "8": 5, "47": True}) == {}  # unknown and read-only DPs
+    assert lock.refuse({"52": b64(b"\x04"), "8": 1}) == {"52": b64(b"\x04\x01")}
+    with pytest.raises(ValueError, match="0xFE"):
+        LockPro(capacity=256)
 
 
-def test_unlock_method_rules() -> None:
-    lock = offline_lock({**PROFILES["unlock_method"], "capacity": 1})
-    for bad in (
-        method_pin(1, "12"),  # too short for the profile
-        method_pin(1, "1234", kind=2),  # a card, not a password
-        method_pin(1, "1234", stage=0xFE),
-        method_pin(0, "1234"),
-        method_pin(1, "1234", NOW, NOW),
-        method_pin(1, "1234", times=0xFF),
-        _b64(base64.b64decode(method_pin(1, "1234"))[:-1]),  # PIN length disagrees
-        _b64(
-            base64.b64decode(method_pin(1, "1234")).replace(
-                b"\x01\x02\x03\x04", b"\x01\x0a\x03\x04"
-            )
+@pytest.mark.parametrize("vector", VECTORS["lock_pro_dp51"])
+def test_published_dp51_bytes_are_read_and_written(vector: dict[str, Any]) -> None:
+    payload = bytes.fromhex(vector["payload"])
+    request = ProPassword.decode(payload)
+    assert (request.validity.start, request.validity.end, request.uses, request.pin) == (
+        vector["start"],
+        vector["end"],
+        vector["uses"],
+        vector["pin"],
+    )
+    assert request.validity.schedule.pattern == vector["pattern"]
+    assert request.encode() == payload
+    lock = LockPro()
+    assert lock.apply({"51": b64(payload)}) == {"51": b64(b"\x00\x00")}
+    assert lock.keypad(vector["pin"], vector["start"]) == {"55": 0, "47": True}
+
+
+@pytest.mark.parametrize("vector", VECTORS["lock_pro_validity"])
+def test_published_validity_blocks(vector: dict[str, Any]) -> None:
+    payload = bytes.fromhex(vector["payload"])
+    validity = Validity.decode(payload)
+    assert validity == Validity(
+        vector["start"],
+        vector["end"],
+        WeeklySchedule(
+            vector["pattern"], vector["weekdays"], vector["start_minute"], vector["end_minute"]
         ),
-        _b64(b"\x01\x00"),
-    ):
-        assert report(lock.control({"1": bad}), 1)[6] == 1, bad
-    assert report(lock.control({"1": method_pin(1, "1234")}), 1) == method_report(1, 1, 0)
-    assert report(lock.control({"1": method_pin(2, "5678")}), 1) == method_report(2, 0xFFFF, 3)
-    assert report(lock.control({"3": method_pin(2, "5678", slot=1)}), 3)[6] == 1  # not its slot
-    assert report(lock.control({"3": method_pin(1, "1")}), 3)[6] == 1
-    assert report(lock.control({"2": method_delete(2, 1)}), 2)[6] == 1  # not its member
-    assert report(lock.control({"2": _b64(b"\x01")}), 2)[6] == 1
-    lock.reject_next()
-    assert report(lock.control({"2": method_delete(1, 1, 9)}), 2) == method_report(1, 1, 1, 9)
-    assert lock.pins[1].pin == "1234"
+    )
+    assert validity.encode() == payload
 
 
-def test_state_polarity_follows_the_profile() -> None:
-    lock = offline_lock({**PROFILES["unlock_method"], "locked_value": False})
-    assert (lock.dps["47"], lock.dps["6"], lock.locked) == (False, False, True)
-    assert lock.control({"6": True}) == {"6": True, "47": True}
-    assert not lock.locked
-    assert lock.control({"6": "yes"}) == {}
+def test_published_full_reply() -> None:
+    (vector,) = VECTORS["lock_pro_replies"]
+    lock = LockPro(capacity=1)
+    lock.apply({"51": b64(pro_create("123456", NOW, NOW + HOUR))})
+    report = lock.apply({"51": b64(pro_create("654321", NOW, NOW + HOUR))})
+    assert report == {"51": b64(bytes.fromhex(vector["payload"]))}
 
 
 def test_bad_construction() -> None:
     with pytest.raises(ValueError, match="version"):
-        offline_lock(version="3.1")
+        SimulatedLock(device_id="x", local_key=KEY, version="3.1")
     with pytest.raises(ValueError, match="16 characters"):
-        SimulatedLock(device_id="x", local_key="short", profile=PROFILES["zigbee_dp24"])
-    with pytest.raises(ValueError, match="codec"):
-        offline_lock({"codec": "nope", "dps": {}})
+        SimulatedLock(device_id="x", local_key="short")
     with pytest.raises(RuntimeError, match="not been started"):
-        _ = offline_lock().port
+        _ = SimulatedLock(device_id="x", local_key=KEY).port
+    lock = SimulatedLock(device_id="x", local_key=KEY)
+    assert (lock.report_delay(None), lock.extension({})) == (0.0, None)
+    assert lock.query("any-cid") == lock.dps
 
 
-def test_profiles_and_cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert set(PROFILES) == {"zigbee_dp24", "unlock_method"}
-    for argv in (["--host", "192.0.2.1"], ["--local-key", "short"], ["--profile", "nope"]):
+def test_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--host", "192.0.2.1"], ["--local-key", "short"], ["--family", "nope"]):
         with pytest.raises(SystemExit):
             main(argv)
     assert "is not loopback" in capsys.readouterr().err
@@ -469,15 +403,21 @@ def test_profiles_and_cli(
         raise KeyboardInterrupt  # Ctrl-C: main returns quietly
 
     monkeypatch.setattr(tuya_lock, "_serve", fake_serve)
-    main(["--host", "::1", "--version", "3.5", "--profile", "zigbee_dp24", "--local-key", KEY])
-    args = served[0]
-    assert (args.host, args.port, args.version, args.profile, args.unlocked) == (
+    main(["--host", "::1", "--version", "3.5", "--family", "zigbee", "--layout", "21"])
+    main(["--unlocked", "--battery", "40"])
+    zigbee, pro = served
+    assert (zigbee.host, zigbee.port, zigbee.version, zigbee.family) == (
         "::1",
         6668,
         "3.5",
-        "zigbee_dp24",
-        False,
+        "zigbee",
     )
+    gateway = tuya_lock.build(zigbee)
+    assert isinstance(gateway, SimulatedGateway)
+    assert gateway.subdevices[zigbee.cid].family.layout == 21  # type: ignore[attr-defined]
+    lock = tuya_lock.build(pro)
+    assert isinstance(lock, SimulatedLock)
+    assert (lock.battery, lock.locked) == (40, False)
 
 
 async def test_frames_and_sessions_reject_what_they_cannot_trust() -> None:

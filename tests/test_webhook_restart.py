@@ -12,18 +12,30 @@ from unittest.mock import patch
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.smartlock_tuya.const import CONF_GATEWAY_ID, CONF_NODE_ID, SUBENTRY_LOCK
 from custom_components.smartlock_tuya.scheduler import CredentialKey, CredentialState
 from custom_components.smartlock_tuya.stays_webhook import webhook_url
 from custom_components.smartlock_tuya.storage import LifecycleStore
 from simulators.stays_server import FaultKind, StaysSimulator
-from simulators.tuya_lock import SimulatedLock
+from simulators.tuya_lock import SimulatedGateway, SimulatedLock
 
-from .conftest import CLIENT_SECRET, LOCAL_KEY, LOCK_SUBENTRY, Clock
+from .conftest import (
+    CLIENT_SECRET,
+    FRONT_DOOR,
+    LOCAL_KEY,
+    LOCK_SUBENTRY,
+    Clock,
+    account_entry,
+    lan_lock_data,
+)
 from .helpers import JOAO, MARIA, at, credential, pins_on, settle, travel
+
+ZIGBEE_CID = "a4c1380000000001"
 
 
 async def _post(
@@ -190,6 +202,15 @@ async def test_restart_before_push(
     assert credential(started, JOAO).pin == joao.pin  # the stored PIN, not a new one
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "A Lock Pro chooses its own hardware id and echoes nothing of a create, so a create "
+        "re-sent after a lost save cannot be recognised as ours: the lock then holds the PIN "
+        "twice (a Zigbee lock's is adopted: the test below). Only the lifecycle (h5) could "
+        "clean up the first copy, e.g. by saving before the push."
+    ),
+)
 async def test_restart_after_push_before_save(
     hass: HomeAssistant, started: MockConfigEntry, lan_lock: SimulatedLock, clock: Clock
 ) -> None:
@@ -203,6 +224,54 @@ async def test_restart_after_push_before_save(
     assert credential(started, JOAO).state is CredentialState.ACTIVE
     assert list(pins_on(lan_lock)).count(joao_pin) == 1
     assert len(lan_lock.pins) == 1
+
+
+async def test_restart_after_push_before_save_zigbee(
+    hass: HomeAssistant, account: StaysSimulator, socket_enabled: None, clock: Clock
+) -> None:
+    """A Zigbee lock behind a gateway took the PIN, the save was lost: adopted after restart.
+
+    The create sent again comes back "duplicate"; the id in it is ours, so rewriting that id
+    with the same PIN and window proves the lock holds it: one PIN, no other digits chosen.
+    """
+    gateway = SimulatedGateway(
+        device_id="gateway-1",
+        local_key=LOCAL_KEY,
+        version="3.4",
+        clock=lambda: dt_util.utcnow().timestamp(),
+    )
+    sub = gateway.add_lock(ZIGBEE_CID, layout=27)
+    await gateway.start()
+    try:
+        entry = account_entry(
+            account,
+            {
+                "data": lan_lock_data(
+                    gateway,
+                    "zigbee_gateway_27",
+                    **{CONF_GATEWAY_ID: "gateway-1", CONF_NODE_ID: ZIGBEE_CID},
+                ),
+                "subentry_id": LOCK_SUBENTRY,
+                "subentry_type": SUBENTRY_LOCK,
+                "title": "Front door",
+                "unique_id": FRONT_DOOR,
+            },
+        )
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await settle(hass)
+        await travel(hass, clock, at(13, 13, 59))
+        with patch.object(LifecycleStore, "async_save", _lost_write):
+            await travel(hass, clock, at(13, 14, 1))  # pushed, but the save is lost
+        joao_pin = credential(entry, JOAO).pin
+        assert joao_pin in pins_on(sub)  # type: ignore[arg-type]
+        await _restart(hass, entry)
+        assert credential(entry, JOAO).state is CredentialState.ACTIVE
+        assert credential(entry, JOAO).pin == joao_pin
+        assert list(pins_on(sub)).count(joao_pin) == 1  # type: ignore[arg-type]
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await gateway.stop()
 
 
 async def test_restart_during_revoke(

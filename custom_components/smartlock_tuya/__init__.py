@@ -33,7 +33,6 @@ from .const import (
     CONF_LISTING_IDS,
     CONF_PROFILE,
     CONF_WEBHOOK_ID,
-    DEFAULT_PROFILE,
     DOMAIN,
     LOGGER,
     POLL_ATTEMPTS,
@@ -51,6 +50,8 @@ from .coordinator import (
 from .entity import account_device_id, listing_device_id, lock_device_id
 from .lifecycle import MAX_PARALLEL_LOCKS, PinManager
 from .lock_coordinator import LockCoordinator, LockRuntime
+from .migration import async_migrate_locks, needs_profile
+from .profile_choice import allowed_lengths
 from .removal import async_follow_lock_removals, async_revoke_locks, lock_subentries
 from .services import async_setup_services
 from .stays import StaysClient
@@ -123,6 +124,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
     )
 
     profiles = await async_load_profiles(hass)
+    async_migrate_locks(hass, entry, profiles)
     for subentry in entry.subentries.values():
         if subentry.subentry_type == SUBENTRY_LOCK:
             lock = _set_up_lock(hass, entry, subentry.subentry_id, profiles)
@@ -179,8 +181,8 @@ def _set_up_lock(
     """Build a lock's backend and coordinator; an unreachable lock is set up unavailable."""
     subentry = entry.subentries[subentry_id]
     data = subentry.data
-    profile = profiles.get(data.get(CONF_PROFILE, DEFAULT_PROFILE))
-    if profile is None:
+    profile = profiles.get(str(data.get(CONF_PROFILE)))
+    if needs_profile(data, profiles):
         LOGGER.error(
             "Lock %s names the unknown PIN profile %r; it is not set up",
             subentry.title,
@@ -208,6 +210,7 @@ def _set_up_lock(
         profile=profile,
         backend=backend,
         coordinator=coordinator,
+        pin_lengths=allowed_lengths(data, profiles),
     )
 
 

@@ -17,13 +17,18 @@ from .const import (
     CONF_CLOUD_OFFLINE,
     CONF_CLOUD_REGION,
     CONF_DEVICE_ID,
+    CONF_GATEWAY_ID,
     CONF_HOST,
     CONF_LOCAL_KEY,
+    CONF_NODE_ID,
     CONF_PROTOCOL_VERSION,
     LOGGER,
+    MAX_PIN_LENGTH,
+    MIN_PIN_LENGTH,
     PROFILES_FILE,
 )
 from .tuya import (
+    DEFAULT_PORT,
     CloudBackend,
     LanBackend,
     LockAuthError,
@@ -65,9 +70,12 @@ def build_backend(
     hass: HomeAssistant,
     account: Mapping[str, Any],
     lock: Mapping[str, Any],
-    profile: PinProfile,
+    profile: PinProfile | None,
 ) -> LockBackend:
-    """The backend a lock subentry asks for; raise `LockAuthError` if credentials are missing."""
+    """The backend a lock subentry asks for; raise `LockAuthError` if credentials are missing.
+
+    A Cloud lock may have no profile (Tuya tells its PIN length); a LAN lock needs one.
+    """
     if uses_cloud(lock):
         if not account.get(CONF_CLOUD_ACCESS_ID) or not account.get(CONF_CLOUD_ACCESS_SECRET):
             raise LockAuthError("this lock needs the account's Tuya Cloud credentials")
@@ -80,15 +88,27 @@ def build_backend(
             run_blocking=hass.async_add_executor_job,
             api_host=CLOUD_API_HOSTS.get(region),
             offline_passwords=bool(lock.get(CONF_CLOUD_OFFLINE, False)),
-            pin_length=(profile.pin_min, profile.pin_max),
+            pin_length=(
+                (profile.pin_min, profile.pin_max)
+                if profile is not None
+                else (MIN_PIN_LENGTH, MAX_PIN_LENGTH)
+            ),
         )
+    if profile is None:
+        raise ValueError("a lock on the local network needs a PIN profile")
     host, _, port = str(lock[CONF_HOST]).partition(":")
+    gateway_id, node_id = lock.get(CONF_GATEWAY_ID) or None, lock.get(CONF_NODE_ID) or None
+    if (gateway_id is None) != (node_id is None):
+        raise LockAuthError("a lock behind a gateway needs both the gateway id and its node id")
+    # Every lock on one host:port (the locks behind one gateway) shares one connection from
+    # the event loop's pool; the last lock to close it closes the socket.
     return LanBackend(
         device_id=lock[CONF_DEVICE_ID],
         host=host,
-        port=int(port) if port.isdigit() else 6668,
+        port=int(port) if port.isdigit() else DEFAULT_PORT,
         local_key=lock[CONF_LOCAL_KEY],
         profile=profile,
         version=lock.get(CONF_PROTOCOL_VERSION, BACKEND_AUTO),
-        run_blocking=hass.async_add_executor_job,
+        gateway_id=gateway_id,
+        node_id=node_id,
     )

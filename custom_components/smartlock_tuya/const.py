@@ -79,12 +79,19 @@ CONF_BACKEND: Final = "backend"
 CONF_PROFILE: Final = "profile"
 CONF_LISTING_IDS: Final = "listing_ids"
 CONF_CLOUD_OFFLINE: Final = "cloud_offline_passwords"
+# A Zigbee lock behind a Tuya gateway: the gateway's device id and the lock's cid; its host,
+# local key and protocol version are then the gateway's.
+CONF_GATEWAY_ID: Final = "gateway_id"
+CONF_NODE_ID: Final = "node_id"
+# The PIN lengths the lock takes, learnt by the lock flow (profile on LAN, device kind on Cloud).
+CONF_PIN_LENGTHS: Final = "pin_lengths"
 
 BACKEND_AUTO: Final = "auto"
 BACKEND_LAN: Final = "lan"
 BACKEND_CLOUD: Final = "cloud"
 PROTOCOL_VERSIONS: Final = ("auto", "3.3", "3.4", "3.5")
-DEFAULT_PROFILE: Final = "zigbee_dp24"
+# The flow's default: pick the profile from what the lock shows once connected.
+PROFILE_AUTO: Final = "auto"
 
 # A user's own PIN profiles, beside configuration.yaml.
 PROFILES_FILE: Final = "smartlock_tuya_profiles.json"

@@ -42,7 +42,11 @@ class TuyaLock(SmartLockEntity[LockCoordinator], LockEntity):
 
     @property
     def is_locked(self) -> bool | None:
-        """Locked as the lock's state DP says; unknown where it says nothing."""
+        """Locked unless the state DP says UNLOCKED (`PinProfile.is_unlocked`: DP 8/47 `true`).
+
+        The backend reads the polarity from the profile (LAN) or `lock_motor_state` (Cloud);
+        unknown where the lock says nothing.
+        """
         return self.coordinator.data.locked if self.coordinator.data else None
 
     async def async_lock(self, **kwargs: Any) -> None:

@@ -30,7 +30,9 @@ from .tuya import (
 if TYPE_CHECKING:
     from .coordinator import SmartLockConfigEntry
 
-LAN_POLL = timedelta(minutes=5)
+#: A LAN lock pushes every change the moment it happens and is re-read after a reconnect, so
+#: this poll is only a safety net.
+LAN_POLL = timedelta(minutes=30)
 CLOUD_POLL = timedelta(minutes=15)
 
 type UnlockListener = Callable[[str], None]
@@ -47,6 +49,8 @@ class LockRuntime:
     profile: PinProfile | None
     backend: LockBackend
     coordinator: LockCoordinator
+    pin_lengths: frozenset[int] = frozenset()
+    """The PIN lengths the lock takes (`profile_choice.allowed_lengths` of its subentry)."""
 
 
 def translation_key_for(error: LockError) -> str:
@@ -59,7 +63,7 @@ def translation_key_for(error: LockError) -> str:
 
 
 class LockCoordinator(DataUpdateCoordinator[LockStatus]):
-    """Keeps a lock's state: polled as a fallback, pushed where the LAN session stays open."""
+    """Keeps a lock's state: pushed by the LAN session as it changes, polled as a fallback."""
 
     config_entry: SmartLockConfigEntry
 
@@ -90,8 +94,6 @@ class LockCoordinator(DataUpdateCoordinator[LockStatus]):
         try:
             if self.info is None:
                 self.info = await self.backend.connect()
-                if isinstance(self.backend, LanBackend):
-                    self.backend.start_keepalive()
                 self._describe_device(self.info)
             return await self.backend.status()
         except LockError as err:

@@ -25,7 +25,8 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .backends import async_load_profiles, build_backend
-from .const import CONF_PROFILE, DEFAULT_PROFILE, DOMAIN, LOGGER, SUBENTRY_LOCK
+from .const import CONF_PROFILE, DOMAIN, LOGGER, SUBENTRY_LOCK
+from .migration import needs_profile
 from .scheduler import Credential, CredentialState
 from .storage import LifecycleStore
 from .tuya import LockError, PinProfile
@@ -148,9 +149,9 @@ async def _revoke_on_lock(
     taken_off = [c for c in credentials if c.lock_pin_id is None]
     if not on_lock:
         return taken_off, []
-    profile = profiles.get(subentry.data.get(CONF_PROFILE, DEFAULT_PROFILE))
-    if profile is None:
+    if needs_profile(subentry.data, profiles):
         return taken_off, on_lock
+    profile = profiles.get(str(subentry.data.get(CONF_PROFILE)))
     try:
         backend = build_backend(hass, account, subentry.data, profile)
     except (LockError, KeyError, ValueError) as err:

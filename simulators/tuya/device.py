@@ -1,37 +1,40 @@
-"""`SimulatedLock`: the lock's state behind its TCP server, with faults to order.
+"""The network face of a simulated Tuya device, and the Wi-Fi lock that speaks for itself.
 
-Tests drive it from the lock's side (keypad, bolt, battery, network faults) while a real
-tinytuya client drives it from the integration's side. Fault counters act on PIN commands only,
-because those are what the integration must get right when a lock or its network misbehaves.
+`TuyaDevice` owns the TCP server (one client at a time, idle drops, faults); `SimulatedLock` is a
+Wi-Fi lock of one family on it. Tests drive the lock's side (keypad, bolt, battery, network
+faults) while a real tinytuya client drives the integration's side.
 """
 
 from collections.abc import Callable, Mapping
 import time
 from typing import Any, Literal
 
-from .lock import LockState, StoredPin
+from .endpoint import LockEndpoint
+from .family import LockFamily
+from .lock_pro import LockPro
 from .protocol import VERSIONS
-from .server import LockServer
+from .server import DeviceHandler, LockServer
 
 KEY_SIZE = 16
+# Devices drop a connection that carries nothing for "typically ~30 seconds"
+# (openhab/openhab-addons pull request #18829, TuyaBindingConstants.java).
+IDLE_TIMEOUT = 30.0
 
 
-class SimulatedLock:
-    """A Tuya lock on loopback that the real tinytuya client can talk to (3.3, 3.4, 3.5)."""
+class TuyaDevice:
+    """A device listening on loopback for the real tinytuya client (3.3, 3.4, 3.5)."""
 
     def __init__(
         self,
         *,
         device_id: str,
         local_key: str,
-        version: str = "3.4",
-        profile: Mapping[str, Any],
-        battery: int = 90,
-        locked: bool = True,
-        clock: Callable[[], float] = time.time,
-        idle_timeout: float = 30.0,
+        version: str,
+        handler: DeviceHandler,
+        clock: Callable[[], float],
+        idle_timeout: float,
     ) -> None:
-        """Build a lock from one profiles.json entry; `clock` decides which PIN windows are open."""
+        """Check the key and version; nothing listens until `start`."""
         if version not in VERSIONS:
             raise ValueError(f"version must be one of {', '.join(VERSIONS)}")
         key = local_key.encode("latin1")
@@ -40,17 +43,11 @@ class SimulatedLock:
         self.device_id = device_id
         self.version = version
         self._clock = clock
-        self._state = LockState(profile, battery=battery, locked=locked)
-        self.pins: dict[int, StoredPin] = self._state.pins
-        self.dps: dict[str, Any] = self._state.dps
-        self.commands: list[dict[str, Any]] = []
-        self._reject = 0
-        self._lose = 0
         self._server = LockServer(
             device_id=device_id,
             local_key=key,
             version=version,
-            handler=self,
+            handler=handler,
             clock=clock,
             idle_timeout=idle_timeout,
         )
@@ -79,14 +76,24 @@ class SimulatedLock:
         return self._server.connections
 
     @property
-    def locked(self) -> bool:
-        """Whether the bolt is thrown."""
-        return self._state.locked
+    def frames_in(self) -> int:
+        """Client frames read so far (commands, queries, heartbeats)."""
+        return self._server.frames_in
 
     @property
-    def battery(self) -> int:
-        """Battery percentage."""
-        return self._state.battery
+    def heartbeats(self) -> int:
+        """Heartbeats (command 9) answered so far."""
+        return self._server.heartbeats
+
+    @property
+    def messages(self) -> list[tuple[int, dict[str, Any]]]:
+        """Every decoded client command so far, as (command number, JSON) - cid included."""
+        return self._server.received
+
+    @property
+    def client_connected(self) -> bool:
+        """Whether a client holds the connection now, so a push would reach it."""
+        return self._server.client_connected
 
     async def set_offline(self, mode: Literal["refuse", "silent"] | None) -> None:
         """Fake a network fault, or end it.
@@ -97,50 +104,51 @@ class SimulatedLock:
         await self._server.set_offline(mode)
 
     async def drop_connections(self) -> None:
-        """Close the current client socket, as a lock rebooting or roaming would."""
+        """Close the current client socket, as a device rebooting or roaming would."""
         await self._server.drop_connections()
 
-    def reject_next(self, count: int = 1) -> None:
-        """Answer the next `count` PIN commands with the failure status, storing nothing."""
-        self._reject += count
 
-    def lose_next_reply(self, count: int = 1) -> None:
-        """Apply the next `count` PIN commands but send neither ack nor report.
+class SimulatedLock(TuyaDevice, LockEndpoint):
+    """A Wi-Fi lock speaking the local protocol for itself; by default a Lock Pro."""
 
-        tinytuya then times out and re-sends; the lock, already holding the PIN, answers
-        "already exists".
-        """
-        self._lose += count
+    def __init__(
+        self,
+        *,
+        device_id: str,
+        local_key: str,
+        version: str = "3.4",
+        family: LockFamily | None = None,
+        clock: Callable[[], float] = time.time,
+        idle_timeout: float = IDLE_TIMEOUT,
+    ) -> None:
+        """A lock of `family` (a fresh `LockPro` when None)."""
+        LockEndpoint.__init__(self, family or LockPro(), clock)
+        TuyaDevice.__init__(
+            self,
+            device_id=device_id,
+            local_key=local_key,
+            version=version,
+            handler=self,
+            clock=clock,
+            idle_timeout=idle_timeout,
+        )
 
-    async def keypad(self, pin: str) -> bool:
-        """Type a PIN on the keypad; push the unlock if a stored PIN admits it now."""
-        report = self._state.keypad(pin, self._clock())
-        if report is None:
-            return False
-        await self._server.push(report)
-        return True
+    async def push(self, dps: Mapping[str, Any]) -> bool:
+        """Report DPs to the connected client at once."""
+        return await self._server.push(dps)
 
-    async def set_battery(self, percent: int) -> None:
-        """Change the battery level and report it."""
-        await self._server.push(self._state.set_battery(percent))
-
-    async def set_locked(self, locked: bool) -> None:
-        """Move the bolt by hand (key, thumb-turn) and report it."""
-        await self._server.push(self._state.set_locked(locked))
-
-    def query(self) -> dict[str, Any]:
-        """Every DP, for DP_QUERY (server callback)."""
+    def query(self, cid: str | None) -> dict[str, Any] | None:
+        """Every DP, for DP_QUERY (server callback); a Wi-Fi lock ignores any cid."""
         return dict(self.dps)
 
-    def control(self, dps: dict[str, Any]) -> dict[str, Any] | None:
-        """Apply a CONTROL with any pending fault (server callback)."""
-        self.commands.append(dict(dps))
-        if self._state.is_pin_command(dps):
-            if self._lose:
-                self._lose -= 1
-                self._state.apply(dps)
-                return None
-            if self._reject:
-                self._reject -= 1
-                return self._state.refuse(dps)
-        return self._state.apply(dps)
+    def control(self, dps: dict[str, Any], cid: str | None) -> dict[str, Any] | None:
+        """Apply a CONTROL (server callback)."""
+        return self.handle_control(dps)
+
+    def report_delay(self, cid: str | None) -> float:
+        """A Wi-Fi lock reports with its ack (server callback)."""
+        return 0.0
+
+    def extension(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """A lock has no LAN_EXT_STREAM requests to answer (server callback)."""
+        return None

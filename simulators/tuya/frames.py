@@ -48,6 +48,7 @@ class Command(IntEnum):
     CONTROL_NEW = 13
     DP_QUERY_NEW = 16
     UPDATEDPS = 18
+    LAN_EXT_STREAM = 64  # gateways: sub-device online report (tinytuya pull request #308)
 
 
 class FrameError(ValueError):

@@ -10,6 +10,12 @@ The rules here were checked frame by frame against tinytuya 1.20.0:
   with AES-ECB; 3.5 uses 6699 frames with AES-GCM.
 - Query replies are ``{"dps": ..}``; pushes on 3.4/3.5 are
   ``{"protocol": 4, "t": .., "data": {"dps": ..}}``; 3.3 uses flat ``{"devId", "dps", "t"}``.
+- A gateway tags what concerns a sub-device with its ``cid``. Captured gateway traffic shows the
+  shapes: a 3.5 query reply ``{"dps": .., "cid": ..}`` (jasonacox/tinytuya issue #266), a 3.3
+  push ``{"dps": .., "cid": .., "t": ..}`` (rospogrigio/localtuya pull request #318), a 3.4 push
+  ``{"protocol": 4, "t": .., "data": {"dps": .., "cid": ..}}`` (leeyuentuen/localtuya issue #35).
+  tinytuya routes a reply to its child by ``cid`` at the top level or under ``data``
+  (tinytuya/core/XenonDevice.py, ``_process_message``).
 
 Anything that does not decrypt or authenticate raises `ProtocolError`: the server then hangs
 up, which tinytuya reports as an error, as it does with a real lock and a wrong key.
@@ -35,6 +41,7 @@ NO_HEADER = frozenset(
         Command.DP_QUERY,
         Command.DP_QUERY_NEW,
         Command.UPDATEDPS,
+        Command.LAN_EXT_STREAM,  # tinytuya/core/header.py, NO_PROTOCOL_HEADER_CMDS
     }
 )
 HEADER_PADDING = bytes(12)
@@ -159,15 +166,39 @@ def control_dps(message: Mapping[str, Any]) -> dict[str, Any]:
     return {str(dp): value for dp, value in dps.items()}
 
 
-def query_reply(version: str, device_id: str, dps: Mapping[str, Any]) -> bytes:
-    """The answer to DP_QUERY / DP_QUERY_NEW."""
+def message_cid(message: Mapping[str, Any]) -> str | None:
+    """The sub-device a command addresses, None for the device itself.
+
+    tinytuya puts a child's ``cid`` at the top level of every command, and also under ``data``
+    on 3.4/3.5 CONTROL_NEW (tinytuya/core/XenonDevice.py, ``generate_payload``).
+    """
+    cid = message.get("cid")
+    data = message.get("data")
+    if cid is None and isinstance(data, Mapping):
+        cid = data.get("cid")
+    return None if cid is None else str(cid)
+
+
+def query_reply(
+    version: str, device_id: str, dps: Mapping[str, Any], cid: str | None = None
+) -> bytes:
+    """The answer to DP_QUERY / DP_QUERY_NEW, tagged with the sub-device's cid if any."""
+    if cid is not None:
+        return encode({"dps": dict(dps), "cid": cid})
     if version == "3.3":
         return encode({"devId": device_id, "dps": dict(dps)})
     return encode({"dps": dict(dps)})
 
 
-def status_push(version: str, device_id: str, dps: Mapping[str, Any], t: int) -> bytes:
-    """A STATUS (8) report of changed DPs."""
+def status_push(
+    version: str, device_id: str, dps: Mapping[str, Any], t: int, cid: str | None = None
+) -> bytes:
+    """A STATUS (8) report of changed DPs, tagged with the sub-device's cid if any."""
     if version == "3.3":
+        if cid is not None:
+            return encode({"dps": dict(dps), "cid": cid, "t": t})
         return encode({"devId": device_id, "dps": dict(dps), "t": t})
-    return encode({"protocol": 4, "t": t, "data": {"dps": dict(dps)}})
+    data: dict[str, Any] = {"dps": dict(dps)}
+    if cid is not None:
+        data["cid"] = cid
+    return encode({"protocol": 4, "t": t, "data": data})

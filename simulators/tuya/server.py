@@ -1,11 +1,18 @@
-"""The lock's TCP side: one client at a time, pushes, idle drops, and network faults.
+"""A Tuya device's TCP side: one client at a time, pushes, idle drops, and network faults.
 
-A Tuya device serves one local connection at a time. A second client is accepted and then hung
-up on (half-close, then read until it goes): tinytuya sees an empty read, which it reports as
-Err 904 on 3.3 and Err 914 ("check device key or version") on 3.4/3.5 - exactly what a busy
-real lock looks like. Frames that fail to authenticate or decrypt (a wrong local key) get the
-same hang-up. Before refusing, a newcomer waits a moment for the current client to finish
-closing, because tinytuya drops and re-opens its socket between calls and on retries.
+A Tuya device serves one local connection at a time (make-all/tuya-local issue #162). A
+second client is accepted and then hung up on (half-close, then read until it goes): tinytuya
+sees an empty read, which it reports as Err 904 on 3.3 and Err 914 ("check device key or
+version") on 3.4/3.5 - exactly what a busy real lock looks like. Frames that fail to
+authenticate or decrypt (a wrong local key) get the same hang-up. Before refusing, a newcomer
+waits a moment for the current client to finish closing, because tinytuya drops and re-opens
+its socket between calls and on retries.
+
+A client that sends nothing for `idle_timeout` seconds is dropped. Devices close a connection
+that carries no traffic for "typically ~30 seconds" (openhab/openhab-addons pull request
+#18829, TuyaBindingConstants.java); a heartbeat (command 9) counts as traffic and is answered
+with an empty payload (tinytuya/core/Device.py, ``heartbeat``). Commands are acknowledged with an
+empty payload first and the data follow in a STATUS frame (same openHAB source).
 """
 
 import asyncio
@@ -21,23 +28,35 @@ from .protocol import (
     Session,
     control_dps,
     decode,
+    encode,
+    message_cid,
     query_reply,
     status_push,
 )
 
 _LOGGER = logging.getLogger(__name__)
 BUSY_GRACE = 0.2  # seconds a newcomer waits for the current client to finish hanging up
+# What a gateway answers to a DP query without a cid (tinytuya/core/XenonDevice.py,
+# ``_register_child``: "some gateways return 'json obj data unvalid' when the gateway is polled
+# without a cid").
+NO_CID_REPLY = b"json obj data unvalid"
 type OfflineMode = Literal["refuse", "silent"] | None
 
 
 class DeviceHandler(Protocol):
-    """What the server asks of the device behind it."""
+    """What the server asks of the device behind it; `cid` names a sub-device, or None."""
 
-    def query(self) -> dict[str, Any]:
-        """Every DP's current value."""
+    def query(self, cid: str | None) -> dict[str, Any] | None:
+        """Every DP's current value, or None when nothing answers to that address."""
 
-    def control(self, dps: dict[str, Any]) -> dict[str, Any] | None:
+    def control(self, dps: dict[str, Any], cid: str | None) -> dict[str, Any] | None:
         """Apply a CONTROL: DPs to report (empty: ack only), or None to say nothing at all."""
+
+    def report_delay(self, cid: str | None) -> float:
+        """Seconds between the ack and the report (a Zigbee hop behind a gateway)."""
+
+    def extension(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """The answer to a LAN_EXT_STREAM request, or None to ignore it."""
 
 
 class LockServer:
@@ -68,7 +87,11 @@ class LockServer:
         self._free = asyncio.Event()
         self._free.set()
         self._clients: dict[asyncio.StreamWriter, asyncio.Task[Any]] = {}
+        self._later: set[asyncio.Task[None]] = set()
         self.connections = 0
+        self.frames_in = 0  # client frames read, heartbeats included
+        self.heartbeats = 0  # heartbeat frames answered
+        self.received: list[tuple[int, dict[str, Any]]] = []  # (command, JSON) as the client sent
 
     @property
     def address(self) -> tuple[str, int]:
@@ -86,6 +109,8 @@ class LockServer:
 
     async def stop(self) -> None:
         """Stop listening and hang up on everyone."""
+        for task in list(self._later):
+            task.cancel()
         await self._stop_listening()
         await self.drop_connections()
         self._address = None
@@ -120,15 +145,30 @@ class LockServer:
         if doomed:
             await asyncio.wait(doomed.values(), timeout=1.0)
 
-    async def push(self, dps: Mapping[str, Any]) -> None:
-        """Report DPs to the connected client, if there is one the lock is talking to."""
+    @property
+    def client_connected(self) -> bool:
+        """Whether a client holds the connection and could receive a push now."""
+        return self._active is not None and self._active[1].ready and not self._silent
+
+    async def push(self, dps: Mapping[str, Any], cid: str | None = None) -> bool:
+        """Report DPs to the connected client at once; False when there is none to tell."""
         if self._active is None or self._silent or not dps:
-            return
+            return False
         writer, session = self._active
-        if not session.ready:
-            return
-        body = status_push(self._version, self._device_id, dps, int(self._clock()))
+        if not session.ready or writer.is_closing():
+            return False
+        body = status_push(self._version, self._device_id, dps, int(self._clock()), cid)
         await self._send(writer, [session.seal(Command.STATUS, body)])
+        return True
+
+    def _push_later(self, delay: float, dps: Mapping[str, Any], cid: str | None) -> None:
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            await self.push(dps, cid)
+
+        task = asyncio.get_running_loop().create_task(later())
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if not self._listening:  # accepted just before the port closed
@@ -192,6 +232,7 @@ class LockServer:
             except FrameError as err:
                 _LOGGER.debug("not a frame: %s", err)
                 return False
+            self.frames_in += 1
             if self._silent:
                 continue
             try:
@@ -208,18 +249,29 @@ class LockServer:
             reply = session.negotiate(frame)
             return [] if reply is None else [reply]
         if cmd == Command.HEART_BEAT:
+            self.heartbeats += 1
             return [session.seal(cmd, b"", frame.seq)]
         message = decode(frame.payload)
+        self.received.append((cmd, message))
+        cid = message_cid(message)
         if cmd in (Command.DP_QUERY, Command.DP_QUERY_NEW):
-            body = query_reply(self._version, self._device_id, self._handler.query())
+            dps = self._handler.query(cid)
+            body = (
+                NO_CID_REPLY
+                if dps is None
+                else query_reply(self._version, self._device_id, dps, cid)
+            )
             return [session.seal(cmd, body, frame.seq)]
+        if cmd == Command.LAN_EXT_STREAM:
+            answer = self._handler.extension(message)
+            return [] if answer is None else [session.seal(cmd, encode(answer), frame.seq)]
         if cmd in (Command.CONTROL, Command.CONTROL_NEW):
-            report = self._handler.control(control_dps(message))
+            report = self._handler.control(control_dps(message), cid)
             if report is None:
                 return []
         elif cmd == Command.UPDATEDPS:
             wanted = message.get("dpId")
-            current = self._handler.query()
+            current = self._handler.query(cid) or {}
             wanted_dps = wanted if isinstance(wanted, list) else []
             report = {str(dp): current[str(dp)] for dp in wanted_dps if str(dp) in current}
         else:
@@ -227,7 +279,11 @@ class LockServer:
         ack = session.seal(cmd, b"", frame.seq)
         if not report:
             return [ack]
-        body = status_push(self._version, self._device_id, report, int(self._clock()))
+        delay = self._handler.report_delay(cid)
+        if delay > 0:
+            self._push_later(delay, report, cid)
+            return [ack]
+        body = status_push(self._version, self._device_id, report, int(self._clock()), cid)
         return [ack, session.seal(Command.STATUS, body)]
 
     @staticmethod

@@ -16,6 +16,7 @@ from .backend import (
 from .cloud import CloudBackend
 from .errors import (
     CodecError,
+    DuplicatePinError,
     InvalidPinError,
     LockAuthError,
     LockError,
@@ -26,16 +27,19 @@ from .errors import (
     ProfileError,
     UnsupportedOperationError,
 )
-from .lan import AUTO, VERSIONS, LanBackend
+from .lan import AUTO, DEFAULT_PORT, VERSIONS, ConnectionPool, LanBackend
 from .profiles import PinProfile, load_profiles, read_profiles
 
 __all__ = [
     "AUTO",
+    "DEFAULT_PORT",
     "VERSIONS",
     "Capabilities",
     "CloudBackend",
     "CodecError",
+    "ConnectionPool",
     "CreatedPin",
+    "DuplicatePinError",
     "InvalidPinError",
     "LanBackend",
     "LockAuthError",

@@ -56,7 +56,6 @@ from .cloud_rules import (
     WIFI_PIN_LENGTH,
     CloudDevice,
     CloudUnsupportedError,
-    DuplicatePinError,
     OfflineCode,
     OfflinePinStillValidError,
     PasswordGoneError,
@@ -73,6 +72,7 @@ from .cloud_rules import (
 )
 from .cloud_tinytuya import RunBlocking, TinytuyaTransport, to_thread
 from .errors import (
+    DuplicatePinError,
     InvalidPinError,
     LockAuthError,
     LockError,

@@ -31,7 +31,14 @@ import math
 from typing import Any, Final, Literal
 
 from .backend import PinWindow
-from .errors import LockAuthError, LockError, LockFullError, LockOfflineError, LockRejectedError
+from .errors import (
+    DuplicatePinError,
+    LockAuthError,
+    LockError,
+    LockFullError,
+    LockOfflineError,
+    LockRejectedError,
+)
 
 #: PIN length per lock kind (Tuya: "Wi-Fi lock: 7. Zigbee or Bluetooth lock: 6").
 WIFI_PIN_LENGTH: Final = 7
@@ -68,10 +75,6 @@ DELIVERY_FAILED: Final = 3
 DELIVERY_DUPLICATE: Final = 4
 DELIVERY_FULL: Final = 5
 DELIVERY_OVERLAP: Final = 6
-
-
-class DuplicatePinError(LockRejectedError):
-    """The lock already holds this PIN and refused it: choose another PIN."""
 
 
 class WindowOverlapError(LockRejectedError):

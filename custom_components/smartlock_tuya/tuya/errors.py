@@ -31,6 +31,14 @@ class LockFullError(LockRejectedError):
     """The lock has no free slot for another PIN."""
 
 
+class DuplicatePinError(LockRejectedError):
+    """The lock already holds this PIN and refused it: choose another PIN.
+
+    Both backends raise it (Tuya Cloud's delivery status 4, a Zigbee lock's create status 2),
+    so the lifecycle can retry with other digits whichever way the lock is reached.
+    """
+
+
 class UnsupportedOperationError(LockError):
     """The lock, profile or backend cannot do what was asked (e.g. lock remotely)."""
 

@@ -1,0 +1,425 @@
+"""`LanBackend`: a lock's PINs and state over a shared, push-driven local connection.
+
+The lock's reports are read the moment they arrive (see `connection`); a PIN operation
+succeeds only when the lock's own report on the PIN's DP says so, and a report for another
+PIN (the family's codec decides: `PinCodec.is_reply_to`), or another sub-device (`cid`),
+never confirms it. Which DP, which bytes and which report answers which command live in
+`_command` alone; the bytes themselves in the family's codec.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+import itertools
+import logging
+from typing import Any
+
+from tinytuya.core import command_types
+
+from custom_components.smartlock_tuya.tuya.backend import (
+    Capabilities,
+    CreatedPin,
+    LockBackend,
+    LockInfo,
+    LockStatus,
+    PinRequest,
+    PinUnlockEvent,
+    StatusEvent,
+)
+from custom_components.smartlock_tuya.tuya.codecs import (
+    CODECS,
+    PinPayload,
+    PinReport,
+    ReportStatus,
+    encode_raw,
+)
+from custom_components.smartlock_tuya.tuya.errors import (
+    DuplicatePinError,
+    InvalidPinError,
+    LockError,
+    LockRejectedError,
+    LockTimeoutError,
+    UnsupportedOperationError,
+)
+from custom_components.smartlock_tuya.tuya.profiles import PinProfile
+
+from .connection import (
+    AUTO,
+    BACKOFF_MAX,
+    BACKOFF_START,
+    DEFAULT_PORT,
+    HEARTBEAT_INTERVAL,
+    LanConnection,
+)
+from .pool import ConnectionPool, shared_pool
+from .reports import Waiter, checked, dps_of, report_waiter, slot_of
+from .wire import VERSIONS
+
+_LOGGER = logging.getLogger(__name__)
+
+type Resend = Callable[[LanConnection], Awaitable[None]]
+
+
+class LanBackend(LockBackend):
+    """A lock on the local network, alone or as a sub-device (`node_id`) of a gateway."""
+
+    def __init__(
+        self,
+        *,
+        device_id: str,
+        host: str,
+        local_key: str,
+        profile: PinProfile,
+        version: str = AUTO,
+        port: int = DEFAULT_PORT,
+        gateway_id: str | None = None,
+        node_id: str | None = None,
+        pool: ConnectionPool | None = None,
+        timeout: float = 5.0,
+        confirm_timeout: float = 10.0,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL,
+        reconnect_backoff: tuple[float, float] = (BACKOFF_START, BACKOFF_MAX),
+    ) -> None:
+        """Describe the lock; nothing is opened until `connect`.
+
+        For a sub-device, `host`, `local_key` and `version` are the gateway's, `gateway_id`
+        its device id and `node_id` the lock's cid.
+        """
+        super().__init__()
+        if version != AUTO and version not in VERSIONS:
+            raise ValueError(f"unknown protocol version {version!r}")
+        if (gateway_id is None) != (node_id is None):
+            raise ValueError("a sub-device needs both gateway_id and node_id")
+        self.device_id = device_id
+        self.host = host
+        self.node_id = node_id
+        self.profile = profile
+        self._codec = CODECS[profile.codec]
+        self._pool = pool
+        self._connection_options: dict[str, Any] = {
+            "device_id": gateway_id or device_id,
+            "host": host,
+            "port": port,
+            "local_key": local_key,
+            "version": version,
+            "timeout": timeout,
+            "heartbeat_interval": heartbeat_interval,
+            "backoff": reconnect_backoff,
+        }
+        self._connection: LanConnection | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._confirm_timeout = confirm_timeout
+        self._uuids = itertools.cycle(range(1, 0xFFFF))
+        self._waiter: Waiter | None = None
+        self._refresh: asyncio.Task[None] | None = None
+        self.last_status = LockStatus()
+        self.capabilities = Capabilities(
+            lock_control=profile.can_control,
+            modify_window=profile.can_modify,
+            list_pins=False,
+            push_events=True,
+        )
+
+    @property
+    def version(self) -> str | None:
+        """The protocol version in use, once known."""
+        return self._connection.version if self._connection else None
+
+    @property
+    def connection(self) -> LanConnection:
+        """The (possibly shared) connection, taken from the pool on first use."""
+        if self._connection is None:
+            self._pool = self._pool or shared_pool()
+            self._connection = self._pool.acquire(**self._connection_options)
+            self._unsubscribe = self._connection.subscribe(
+                self.node_id, self._on_report, self._on_state
+            )
+        return self._connection
+
+    # -- connection ----------------------------------------------------------------------------
+
+    async def connect(self) -> LockInfo:
+        """Open the session (or join the gateway's) and read the lock's state."""
+        await self.status()
+        return LockInfo(protocol_version=self.version)
+
+    @asynccontextmanager
+    async def released(self) -> AsyncIterator[None]:
+        """Close the session and hold every other call until the block ends."""
+        async with self.connection.paused_for_others():
+            yield
+
+    async def close(self) -> None:
+        """Leave the connection; the last lock on it closes it."""
+        if self._refresh is not None:
+            self._refresh.cancel()
+            self._refresh = None
+        if self._connection is not None and self._pool is not None:
+            connection, self._connection = self._connection, None
+            if self._unsubscribe is not None:
+                self._unsubscribe()
+            await self._pool.release(connection)
+        self.available = False
+
+    def _on_state(self, available: bool) -> None:
+        """The connection went away or came back: say so, and catch up on what was missed."""
+        self.available = available
+        self._emit(StatusEvent(self.last_status))
+        if available and self._refresh is None and self.last_status.dps:
+            self._refresh = asyncio.get_running_loop().create_task(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        try:
+            await self.status()
+            self._emit(StatusEvent(self.last_status))
+        except LockError as err:
+            _LOGGER.debug("Lock %s: no status after reconnecting: %s", self.device_id, err)
+        finally:
+            self._refresh = None
+
+    # -- state ---------------------------------------------------------------------------------
+
+    async def status(self) -> LockStatus:
+        """Ask the lock for all its DPs."""
+        async with self.connection.exclusive() as connection:
+            device = connection.device(self.device_id, self.node_id)
+            query = device.generate_payload(command_types.DP_QUERY)
+            reply = await connection.send(query)
+        self.available = True
+        self._take_dps(dps_of(reply.body or {}), emit=False)
+        return self.last_status
+
+    def _on_report(self, body: dict[str, Any]) -> None:
+        """A report from the lock, the moment it arrives."""
+        dps = dps_of(body)
+        if dps is None:
+            return
+        if self._waiter is not None:
+            self._waiter(dps)
+        self._take_dps(dps)
+
+    def _take_dps(self, dps: dict[str, Any] | None, *, emit: bool = True) -> None:
+        """Fold reported DPs into the status, and tell listeners what happened."""
+        if not dps:
+            return
+        merged = {**self.last_status.dps, **dps}
+        dp_map = self.profile.dps
+        state = merged.get(str(dp_map.state)) if dp_map.state else None
+        battery = merged.get(str(dp_map.battery)) if dp_map.battery else None
+        self.last_status = LockStatus(
+            locked=None if (unlocked := self.profile.is_unlocked(state)) is None else not unlocked,
+            battery=battery if isinstance(battery, int) and not isinstance(battery, bool) else None,
+            dps=merged,
+        )
+        if not emit:
+            return
+        used = dps.get(str(dp_map.unlock_temporary)) if dp_map.unlock_temporary else None
+        if used is not None and (lock_pin_id := self._codec.decode_unlock(used)) is not None:
+            self._emit(PinUnlockEvent(lock_pin_id, self.last_status))
+        else:
+            self._emit(StatusEvent(self.last_status))
+
+    # -- PINs ----------------------------------------------------------------------------------
+
+    def _payload(self, request: PinRequest) -> PinPayload:
+        if (problem := self.profile.check_pin(request.pin)) is not None:
+            raise InvalidPinError(problem)
+        return PinPayload(
+            ref=request.ref,
+            pin=request.pin,
+            start=request.window.start_ts,
+            end=request.window.end_ts,
+            once=request.once,
+            uuid=next(self._uuids),
+        )
+
+    async def create_pin(self, request: PinRequest) -> CreatedPin:
+        """Write the create DP and wait for the lock's confirmation of this PIN.
+
+        The lock-side id is what the reply names: the hardware id a Lock Pro chose, our own id
+        on a Zigbee lock. A create whose reply is lost is never confirmed by a later "already
+        there": sent again as it is, a Zigbee lock would refuse it as a duplicate of itself.
+        So where we choose the id (Zigbee) that id is deleted before the create is sent again,
+        and only the lock's fresh "done" confirms it. A Lock Pro's create is sent again as it
+        is: its reply names only the id it chose, so a copy whose reply was lost cannot be
+        found again and stays until its window ends. A "duplicate" is `DuplicatePinError`,
+        unless our own id turns out to hold the PIN (`_adopt`).
+        """
+        payload = self._payload(request)
+        cleanup = None
+        if self._codec.ref_range:
+
+            async def cleanup(connection: LanConnection) -> None:
+                await self._clear(connection, payload.ref)
+
+        try:
+            report = await self._command(
+                self.profile.dps.create,
+                self._codec.encode_create(payload),
+                self._codec.decode_create_report,
+                ok=(ReportStatus.DONE,),
+                before_resend=cleanup,
+            )
+        except DuplicatePinError:
+            if not (self._codec.ref_range and self.profile.can_modify):
+                raise
+            return await self._adopt(request)
+        return CreatedPin(lock_pin_id=str(report.slot))
+
+    async def _adopt(self, request: PinRequest) -> CreatedPin:
+        """Take a "duplicate" as ours only if our own id holds this very PIN.
+
+        A create we sent before a restart lost its record comes back as a duplicate of itself.
+        Where we choose the id (Zigbee) we can tell: rewriting our id with this PIN and window
+        succeeds only if the lock holds that id, and then it holds exactly what we asked for.
+        A lock that does not hold our id answers failure, and the duplicate stands.
+        """
+        try:
+            await self.modify_pin(str(request.ref), request)
+        except LockRejectedError:
+            raise DuplicatePinError("the lock already holds this PIN and refused it") from None
+        return CreatedPin(lock_pin_id=str(request.ref))
+
+    async def _clear(self, connection: LanConnection, ref: int) -> None:
+        """Delete our own id after a create of unknown outcome: absent or removed, go on.
+
+        Should the delete go unanswered too, the create is not sent again (a "duplicate"
+        would then be ambiguous): the `LockTimeoutError` ends it, unconfirmed.
+        """
+        await self._exchange(
+            connection,
+            self.profile.dps.delete,
+            self._codec.encode_delete(ref=ref, slot=ref, uuid=next(self._uuids)),
+            self._codec.decode_delete_report,
+        )
+
+    async def modify_pin(self, lock_pin_id: str, request: PinRequest) -> str:
+        """Write the modify DP, where the profile has one."""
+        modify = self.profile.dps.modify
+        if modify is None or not self.profile.can_modify:
+            raise UnsupportedOperationError("this profile cannot change a PIN's window")
+        payload = self._payload(request)
+        report = await self._command(
+            modify,
+            self._codec.encode_modify(payload, slot=slot_of(lock_pin_id)),
+            self._codec.decode_modify_report,
+            ok=(ReportStatus.DONE,),
+        )
+        return str(report.slot)
+
+    async def delete_pin(self, lock_pin_id: str, ref: int) -> None:
+        """Write the delete DP; a lock that says it no longer has the PIN counts as done."""
+        uuid = next(self._uuids)
+        await self._command(
+            self.profile.dps.delete,
+            self._codec.encode_delete(ref=ref, slot=slot_of(lock_pin_id), uuid=uuid),
+            self._codec.decode_delete_report,
+            ok=(ReportStatus.DONE, ReportStatus.MISSING),
+        )
+
+    async def _command(
+        self,
+        dp: int,
+        data: bytes,
+        decode: Callable[[bytes], PinReport],
+        *,
+        ok: tuple[ReportStatus, ...],
+        before_resend: Resend | None = None,
+    ) -> PinReport:
+        """Send one PIN command and return the lock's report about it, or raise."""
+        async with self.connection.exclusive() as connection:
+            report = await self._exchange(connection, dp, data, decode, before_resend)
+        return checked(report, ok)
+
+    async def _exchange(
+        self,
+        connection: LanConnection,
+        dp: int,
+        data: bytes,
+        decode: Callable[[bytes], PinReport],
+        before_resend: Resend | None = None,
+    ) -> PinReport:
+        """Send a PIN command on a held connection and wait for the report that answers it."""
+        reported: asyncio.Future[PinReport] = asyncio.get_running_loop().create_future()
+        waiter = report_waiter(
+            codec=self._codec,
+            dp=dp,
+            command=data,
+            decode=decode,
+            reported=reported,
+            device_id=self.device_id,
+        )
+        return await self._send_and_wait(
+            connection, {str(dp): encode_raw(data)}, waiter, reported, before_resend
+        )
+
+    # -- lock control --------------------------------------------------------------------------
+
+    async def lock(self) -> None:
+        """Lock, confirmed by the lock's state report."""
+        await self._set_locked(True)
+
+    async def unlock(self) -> None:
+        """Unlock, confirmed by the lock's state report."""
+        await self._set_locked(False)
+
+    async def _set_locked(self, locked: bool) -> None:
+        control, state = self.profile.dps.control, self.profile.dps.state
+        if control is None:
+            raise UnsupportedOperationError("this lock cannot be locked or unlocked remotely")
+        unlocked_value = self.profile.unlocked_value
+        if unlocked_value is None:
+            raise UnsupportedOperationError("this lock's profile names no unlocked state value")
+        value = not unlocked_value if locked else unlocked_value
+        moved: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        def wait_for_state(dps: dict[str, Any]) -> None:
+            if dps.get(str(state or control)) is value and not moved.done():
+                moved.set_result(True)
+
+        async with self.connection.exclusive() as connection:
+            await self._send_and_wait(connection, {str(control): value}, wait_for_state, moved)
+
+    async def _send_and_wait[T](
+        self,
+        connection: LanConnection,
+        dps: dict[str, Any],
+        waiter: Waiter,
+        confirmed: asyncio.Future[T],
+        before_resend: Resend | None = None,
+    ) -> T:
+        """Send a CONTROL and wait for the report `waiter` recognises; if lost, send it again.
+
+        `before_resend`, when given, runs before the second attempt, on the held connection;
+        a command dropped with its session after it left is then left to it too, instead of
+        being re-sent by the connection as it is.
+        """
+        message = connection.device(self.device_id, self.node_id).generate_payload(
+            command_types.CONTROL, dps
+        )
+        outer, self._waiter = self._waiter, waiter
+        try:
+            for attempt in (1, 2):
+                if attempt == 2 and before_resend is not None:
+                    self._waiter = outer
+                    await before_resend(connection)
+                    self._waiter = waiter
+                try:
+                    await connection.send(message, resend=before_resend is None)
+                    async with asyncio.timeout(self._confirm_timeout):
+                        result = await asyncio.shield(confirmed)
+                except LockTimeoutError:
+                    if attempt == 2:
+                        raise
+                except TimeoutError:
+                    if attempt == 2:
+                        raise LockTimeoutError("the lock did not confirm the operation") from None
+                else:
+                    self.available = True
+                    return result
+            raise AssertionError("unreachable")
+        finally:
+            self._waiter = outer
+            confirmed.cancel()
