@@ -156,7 +156,7 @@ def test_prune_after_retention() -> None:
     ],
 )
 def test_unreadable_parts_never_stop_the_load(raw: Any) -> None:
-    """Case 23 (h6's fuzz findings): whatever the file holds, the load goes on without it."""
+    """Case 23 (found by the Store fuzzer): whatever the file holds, the load goes on without it."""
     data = parse_data(raw)
     for credential in data.credentials.values():
         assert credential.pin.isdigit()

@@ -11,7 +11,6 @@ import os
 from typing import Any, Final
 
 from hypothesis import HealthCheck, Phase, settings, strategies as st
-import pytest
 
 LONG: Final = os.environ.get("SMARTLOCK_FUZZ_LONG") == "1"
 
@@ -31,11 +30,6 @@ FUZZ: Final = settings(
 #: For a fuzzer that finds a known bug in someone else's module: finding it is enough, shrinking
 #: it again each run costs half a minute.
 UNSHRUNK: Final = settings(FUZZ, phases=[Phase.explicit, Phase.generate])
-
-
-def known_bug(where: str) -> pytest.MarkDecorator:
-    """Expect a reported bug; once it is fixed the strict xfail fails, to have this removed."""
-    return pytest.mark.xfail(strict=True, reason=f"{where} (see /work/wt/h6-findings.md)")
 
 
 #: Numbers JSON can carry, Python's `json` included (it reads NaN and Infinity).

@@ -19,7 +19,7 @@ from hypothesis import given, strategies as st
 from custom_components.smartlock_tuya.tuya import LockError, PinRequest, PinWindow
 from custom_components.smartlock_tuya.tuya.cloud import CloudBackend, our_name, ref_of
 
-from .profile import FUZZ, UNSHRUNK, anything_or, json_values, known_bug, numbers
+from .profile import FUZZ, UNSHRUNK, anything_or, json_values, numbers
 
 SECRET = "0123456789abcdef0123456789abcdef"
 
@@ -118,14 +118,7 @@ _REQUEST = PinRequest(
     name="Maria",
 )
 
-#: cloud.py is being rewritten (h8); these answers crash it today.
-KNOWN_CLOUD_BUGS = known_bug(
-    "tuya.cloud.CloudBackend: non-list results, a ticket or password answer without its "
-    "fields, and out-of-range password times raise TypeError/KeyError/OverflowError"
-)
 
-
-@KNOWN_CLOUD_BUGS
 @UNSHRUNK
 @given(script=answers, offline=st.booleans())
 def test_cloud_answers(script: list[Any], offline: bool) -> None:

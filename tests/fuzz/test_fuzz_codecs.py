@@ -10,19 +10,14 @@ import pytest
 
 from custom_components.smartlock_tuya.tuya import CodecError, UnsupportedOperationError
 from custom_components.smartlock_tuya.tuya.cloud_crypto import decrypt_ticket_key
-from custom_components.smartlock_tuya.tuya.codecs import (
-    CODECS,
-    MAX_REF,
-    PinCodec,
-    ReportStatus,
-    decode_raw,
-)
+from custom_components.smartlock_tuya.tuya.codecs import CODECS, PinCodec, ReportStatus, decode_raw
 
 from .profile import FUZZ, json_values
 
 #: Reports of the right length get past the size check to the fields themselves.
 reports = st.one_of(
     st.binary(max_size=24),
+    st.binary(min_size=2, max_size=2),
     st.binary(min_size=7, max_size=7),
     st.binary(min_size=9, max_size=9),
 )
@@ -38,7 +33,7 @@ def test_reports(codec: PinCodec, data: bytes) -> None:
             report = decode(data)
         except CodecError:
             continue
-        assert 0 <= report.ref <= MAX_REF
+        assert 0 <= report.ref <= 0xFFFF
         assert report.slot >= 0
         assert isinstance(report.status, ReportStatus)
     with contextlib.suppress(CodecError, UnsupportedOperationError):

@@ -13,7 +13,7 @@ from custom_components.smartlock_tuya.tuya import ProfileError, read_profiles
 from custom_components.smartlock_tuya.tuya.codecs import CODECS
 from custom_components.smartlock_tuya.tuya.profiles import parse_profile
 
-from .profile import UNSHRUNK, anything_or, json_values, known_bug
+from .profile import UNSHRUNK, anything_or, json_values
 
 _ROLES = ["create", "delete", "modify", "state", "battery", "unlock_temporary", "control"]
 _dp_numbers = anything_or(st.integers(-5, 300))
@@ -34,11 +34,6 @@ profiles = st.fixed_dictionaries(
 )
 
 
-#: profiles.py is being rewritten (h2): a codec that is a list or an object raises TypeError.
-KNOWN_PROFILE_BUG = known_bug("tuya.profiles.parse_profile: an unhashable codec raises TypeError")
-
-
-@KNOWN_PROFILE_BUG
 @UNSHRUNK
 @given(st.text(max_size=20), anything_or(profiles))
 def test_profile(profile_id: str, data: Any) -> None:
@@ -54,7 +49,6 @@ def test_profile(profile_id: str, data: Any) -> None:
     assert isinstance(profile.can_modify, bool)
 
 
-@KNOWN_PROFILE_BUG
 @UNSHRUNK
 @given(
     st.one_of(

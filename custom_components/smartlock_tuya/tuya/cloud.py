@@ -236,8 +236,11 @@ class CloudBackend(LockBackend):
         (tuya-local's lock definitions, e.g. `orion_dl033ha_lock.yaml`).
         """
         result = await self._request("status")
+        items = result if isinstance(result, list) else []
         codes = {
-            item.get("code"): item.get("value") for item in result or [] if isinstance(item, dict)
+            item["code"]: item.get("value")
+            for item in items
+            if isinstance(item, dict) and isinstance(item.get("code"), str)
         }
         battery = codes.get("residual_electricity")
         unlocked = codes.get("lock_motor_state")

@@ -108,7 +108,7 @@ def parse_profile(profile_id: str, data: Any) -> PinProfile:
     if not isinstance(data, Mapping):
         raise ProfileError(f"profile {profile_id!r} is not an object")
     codec = data.get("codec")
-    if codec not in CODECS:
+    if not isinstance(codec, str) or codec not in CODECS:
         raise ProfileError(f"profile {profile_id!r} names unknown codec {codec!r}")
     lengths = _pin_lengths(profile_id, data)
     if not lengths <= CODECS[codec].pin_lengths:
