@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 from dataclasses import dataclass, field
 import json
 import os
@@ -64,6 +65,29 @@ bench_probe:
 logger:
   default: warning
 """
+
+
+def _python_path() -> list[str]:
+    """The frontend's package if it is not installed in this environment.
+
+    The project itself is not on the path (unlike the demo): `custom_components` must be the
+    configuration's own, which links both the integration and the probe.
+
+    Home Assistant always loads `frontend` and falls back to recovery mode (no custom
+    integrations) without it; the test requirements do not install it, so point
+    `HASS_FRONTEND_PATH` at a directory holding `hass_frontend` (the version
+    `homeassistant/package_constraints.txt` pins).
+    """
+    path: list[str] = []
+    if importlib.util.find_spec("hass_frontend") is None:
+        extra = os.environ.get("HASS_FRONTEND_PATH", "")
+        if not extra or not (Path(extra) / "hass_frontend").is_dir():
+            raise RuntimeError(
+                "Home Assistant needs home-assistant-frontend: install it in this environment "
+                "or set HASS_FRONTEND_PATH to a directory holding hass_frontend"
+            )
+        path.append(extra)
+    return path
 
 
 def free_port() -> int:
@@ -131,6 +155,7 @@ def proc_sample(pid: int) -> dict[str, Any]:
                 elif line.startswith("nonvoluntary_ctxt_switches:"):
                     involuntary[int(task.name)] = int(line.split()[1])
     return {
+        "pid": pid,
         "time": time.monotonic(),
         "cpu": cpu,
         "rss_mb": rss_kb / 1024,
@@ -160,6 +185,7 @@ class HomeAssistant:
     api: HomeAssistantApi | None = None
     started_at: float = 0.0
     up_after: float = 0.0
+    running_after: float = 0.0
 
     @property
     def base(self) -> str:
@@ -200,13 +226,29 @@ class HomeAssistant:
             "--skip-pip",
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(_python_path())},
         )
         self.session = aiohttp.ClientSession()
         self.api = HomeAssistantApi(self.session, self.base)
         await self.api.wait_until_up(self.process, timeout)
         self.up_after = time.monotonic() - self.started_at
         await self.api.login()
+        await self._wait_until_running(timeout)
+
+    async def _wait_until_running(self, timeout: float) -> None:
+        """HTTP answers early in start-up; integrations (the probe too) load afterwards."""
+        assert self.session is not None and self.api is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            async with self.session.get(
+                f"{self.base}/api/config",
+                headers=self.api._headers,  # noqa: SLF001 - the demo's API keeps the token
+            ) as response:
+                if response.status == 200 and (await response.json())["state"] == "RUNNING":
+                    self.running_after = time.monotonic() - self.started_at
+                    return
+            await asyncio.sleep(0.5)
+        raise RuntimeError(f"{self.name}: Home Assistant did not finish starting")
 
     async def stop(self) -> None:
         """Stop Home Assistant (SIGTERM, then SIGKILL after 60 s)."""

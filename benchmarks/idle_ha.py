@@ -38,9 +38,9 @@ from ._hass import (
     wait_all_connected,
 )
 
-#: Integration modules whose timers are the lock sessions' (heartbeats, reply deadlines); every
-#: other module's timers are for PINs and reservations.
-SESSION_MODULES = ("lan", "lock_coordinator")
+#: Integration modules whose timers keep the locks' state (LAN heartbeats and reply deadlines,
+#: each lock's 30-minute safety poll); every other module's are for PINs and reservations.
+SESSION_MODULES = ("tuya/lan", "lock_coordinator")
 
 
 @dataclass
@@ -80,7 +80,7 @@ class Window:
 def _window(setup: Setup, before: dict[str, Any], after: dict[str, Any]) -> Window:
     (proc0, probe0), (proc1, probe1) = before, after
     minutes = (proc1["time"] - proc0["time"]) / 60
-    pid = setup.hass.pid
+    pid = proc0["pid"]
     main = proc1["voluntary"].get(pid, 0) - proc0["voluntary"].get(pid, 0)
     total, gone = switches(proc0["voluntary"], proc1["voluntary"])
 
@@ -128,7 +128,10 @@ def _matrix(windows: list[Window]) -> list[str]:
             [f"{w.jobs:.2f} ({w.jobs_ours:.2f})" for w in windows],
         ),
         ("loop timers created / min, whole process", [f"{w.timers:.1f}" for w in windows]),
-        ("integration timers created / min, by module", [_by_module(w.timers_ours) for w in windows]),
+        (
+            "integration timers created / min, by module",
+            [_by_module(w.timers_ours) for w in windows],
+        ),
         ("integration timers fired / min, by module", [_by_module(w.fired_ours) for w in windows]),
         ("RSS at the end (MB)", [f"{w.rss_mb:.0f}" for w in windows]),
     ]

@@ -28,7 +28,7 @@ STACK_DEPTH = 40
 
 
 def _owner_of_frames(frame: FrameType | None) -> str | None:
-    """The watched module nearest the top of the stack, as a short name ("lan", "lifecycle")."""
+    """The watched module nearest the top of the stack, short ("tuya/lan", "lifecycle")."""
     depth = 0
     while frame is not None and depth < STACK_DEPTH:
         filename = frame.f_code.co_filename
@@ -40,11 +40,9 @@ def _owner_of_frames(frame: FrameType | None) -> str | None:
 
 
 def _short(relative: str) -> str:
-    """`tuya/lan/connection.py` -> `lan`, `lifecycle.py` -> `lifecycle`."""
-    parts = relative.removesuffix(".py").split("/")
-    if parts[0] == "tuya" and len(parts) > 2:
-        return parts[1]
-    return parts[-1] if parts[0] != "tuya" else f"tuya.{parts[-1]}"
+    """`tuya/lan/connection.py` -> `tuya/lan`, `stays/client.py` -> `stays/client`."""
+    parts = relative.removesuffix(".py").removesuffix("/__init__").split("/")
+    return "/".join(parts[:2] if parts[0] == "tuya" else parts)
 
 
 def _owner_of_callback(callback: Callable[..., Any]) -> str | None:

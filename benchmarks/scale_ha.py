@@ -1,0 +1,278 @@
+"""500 simulated LAN locks on one real Home Assistant on this machine.
+
+The locks run in this process on loopback, one port each; Home Assistant runs with the probe
+sampling its loop's lateness every 5 ms and submitting a no-op to its executor every second.
+Measured: the time from starting `hass` until every lock holds a session (seen from the locks)
+and until every lock entity shows a state; the loop's longest stall and the executor no-op's
+longest queue wait during start-up, while idle and while locks push; push-to-state latency
+(a lock's bolt moves on the simulator; Home Assistant stamps the lock entity's `state_changed`
+event, and this process receives it over the websocket) for a sample one at a time and for
+every lock at once; and RSS beside a Home Assistant without the integration, run alongside.
+
+    scripts/bench scale_ha [--locks 500] [--idle 120] [--sample 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import date, datetime
+from pathlib import Path
+import random
+import tempfile
+import time
+from typing import Any
+
+from demo.scenario import listing_ids
+from simulators.stays_server import StaysSimulator, load_sample_account
+
+from ._common import Report, percentile
+from ._hass import (
+    HOST,
+    STAYS_CLIENT_ID,
+    STAYS_CLIENT_SECRET,
+    HomeAssistant,
+    SimLock,
+    proc_sample,
+    start_locks,
+    subentry_ids,
+    wait_all_connected,
+)
+
+LAG_INTERVAL_MS = 5
+EXECUTOR_PROBE_S = 1
+
+
+async def _states_ready(hass: HomeAssistant, count: int, seconds: float) -> float:
+    """Seconds until `count` lock entities show locked or unlocked (polled every 2 s)."""
+    assert hass.session is not None and hass.api is not None
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        states = await hass.api.states()
+        ready = [s for s in states if s["entity_id"].startswith("lock.") and s["state"] in _BOLT]
+        if len(ready) >= count:
+            return time.monotonic() - started
+        await asyncio.sleep(2)
+    raise RuntimeError(f"lock entities not ready after {seconds:.0f} s")
+
+
+_BOLT = ("locked", "unlocked")
+
+
+async def _push_latencies(
+    hass: HomeAssistant, locks: list[SimLock], entity_of: dict[str, str], *, at_once: bool
+) -> tuple[list[float], list[float]]:
+    """Move each lock's bolt; (stamped by Home Assistant, received here) latencies in ms."""
+    pending: dict[str, tuple[str, float, float]] = {}
+    stamped: list[float] = []
+    received: list[float] = []
+    done = asyncio.Event()
+    async with hass.websocket() as ws:
+        await ws.send_json({"id": 1, "type": "subscribe_events", "event_type": "state_changed"})
+        await ws.receive_json()
+
+        async def listen() -> None:
+            async for message in ws:
+                event = message.json().get("event", {})
+                data = event.get("data", {})
+                wanted = pending.get(data.get("entity_id", ""))
+                new = (data.get("new_state") or {}).get("state")
+                if wanted is None or new != wanted[0]:
+                    continue
+                _, wall, mono = wanted
+                fired = datetime.fromisoformat(event["time_fired"]).timestamp()
+                stamped.append((fired - wall) * 1000)
+                received.append((time.monotonic() - mono) * 1000)
+                del pending[data["entity_id"]]
+                if not pending:
+                    done.set()
+
+        listener = asyncio.create_task(listen())
+
+        async def move(sim: SimLock) -> None:
+            entity = entity_of[sim.data["device_id"]]
+            target = not sim.lock.locked
+            pending[entity] = ("locked" if target else "unlocked", time.time(), time.monotonic())
+            await sim.lock.set_locked(target)
+
+        try:
+            if at_once:
+                done.clear()
+                for sim in locks:
+                    await move(sim)
+                await asyncio.wait_for(done.wait(), 60)
+            else:
+                for sim in locks:
+                    done.clear()
+                    await move(sim)
+                    await asyncio.wait_for(done.wait(), 10)
+                    await asyncio.sleep(0.1)
+        finally:
+            listener.cancel()
+    return stamped, received
+
+
+def _lag_rows(report: Report, phase: str, probe: dict[str, Any]) -> None:
+    lag, wait = probe["lag"], probe["executor_wait"]
+    if lag.get("count"):
+        report.check(f"{phase}: longest loop stall", lag["max_ms"], 20, "ms")
+        report.add(
+            f"{phase}: loop lag p50 / p99; samples >= 20 ms",
+            f"{lag['p50_ms']:.1f} / {lag['p99_ms']:.1f} ms; {lag['over_20ms']} of {lag['count']}",
+        )
+    if wait.get("count"):
+        report.check(f"{phase}: longest executor queue wait", wait["max_ms"], 50, "ms")
+
+
+async def measure(count: int, idle: float, sample: int) -> Report:
+    """Start the locks and both Home Assistants, then measure each phase."""
+    report = Report(name=f"scale_ha ({count} LAN locks)")
+    stays = StaysSimulator(client_id=STAYS_CLIENT_ID, client_secret=STAYS_CLIENT_SECRET)
+    await stays.start(HOST, 0)
+    await load_sample_account(stays, date.today())  # noqa: DTZ011 - Home Assistant's today
+    locks: list[SimLock] = []
+    alone: HomeAssistant | None = None
+    hass: HomeAssistant | None = None
+    loads: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="bench-scale-ha-") as tmp:
+        try:
+            locks = await start_locks("bfscale", count, list(listing_ids(stays).values()))
+            probe = {"lag_interval_ms": LAG_INTERVAL_MS, "executor_probe_s": EXECUTOR_PROBE_S}
+            alone = HomeAssistant("alone", Path(tmp) / "alone", **probe)
+            hass = HomeAssistant(f"locks{count}", Path(tmp) / "locks", **probe)
+            for instance in (alone, hass):
+                instance.prepare()
+                await instance.start()
+            await hass.add_integration(stays, locks)
+            rss_before = proc_sample(alone.pid)["rss_mb"]
+            loads.append("before start " + " ".join(proc_sample(alone.pid)["loadavg"]))
+
+            # Start-up: from spawning hass until every lock holds a session.
+            alone_startup = await alone.probe(reset=True)
+            starting = asyncio.create_task(hass.start())
+            connected = await wait_all_connected(locks, 900)
+            await starting
+            ready = await _states_ready(hass, count, 600) + time.monotonic() - hass.started_at
+            startup_probe = await hass.probe(reset=True)
+            report.check("start-up: hass started until all locks connected", connected, 120, "s")
+            report.add(
+                "start-up, since hass started: HTTP answers / RUNNING / all connected / "
+                "all lock entities show a state",
+                f"{hass.up_after:.1f} / {hass.running_after:.1f} / {connected:.1f} / {ready:.1f} s",
+            )
+            _lag_rows(report, "start-up (probe loaded until all connected)", startup_probe)
+            report.add(
+                "  reference: Home Assistant alone, its start-up: longest loop stall",
+                f"{alone_startup['lag'].get('max_ms', 0):.1f} ms",
+            )
+            # Idle: every lock connected, nothing happening but heartbeats.
+            loads.append("idle start " + " ".join(proc_sample(hass.pid)["loadavg"]))
+            before = proc_sample(hass.pid), await hass.probe(reset=True)
+            await alone.probe(reset=True)
+            await asyncio.sleep(idle)
+            after = proc_sample(hass.pid), await hass.probe(reset=True)
+            alone_idle = await alone.probe(reset=True)
+            loads.append("idle end " + " ".join(after[0]["loadavg"]))
+            minutes = (after[0]["time"] - before[0]["time"]) / 60
+            _lag_rows(report, f"idle {idle:.0f} s", after[1])
+            report.add(
+                "  reference: Home Assistant alone, same window: longest stall / executor wait",
+                f"{alone_idle['lag'].get('max_ms', 0):.1f} / "
+                f"{alone_idle['executor_wait'].get('max_ms', 0):.1f} ms",
+            )
+            report.add(
+                f"idle: CPU s / min; loop wake-ups / min (incl. the probe's {1000 // LAG_INTERVAL_MS}/s)",
+                f"{(after[0]['cpu'] - before[0]['cpu']) / minutes:.2f} s; "
+                f"{(after[1]['wakeups'] - before[1]['wakeups']) / minutes:.0f}",
+            )
+            jobs = {
+                k: after[1]["jobs"].get(k, 0) - before[1]["jobs"].get(k, 0)
+                for k in after[1]["jobs"]
+            }
+            report.add(
+                "idle: executor jobs / min, whole process incl. the probe's 60 (integration's)",
+                f"{sum(jobs.values()) / minutes:.1f} "
+                f"({sum(v for k, v in jobs.items() if k != 'other') / minutes:.1f})",
+            )
+
+            # Pushes: a sample one at a time, then every lock at once.
+            by_subentry = await hass.entity_ids_by_subentry("lock")
+            entity_of = {
+                device: by_subentry[sub]
+                for device, sub in subentry_ids(hass.config).items()
+                if sub in by_subentry
+            }
+            chosen = random.Random(7).sample(locks, min(sample, count))  # noqa: S311
+            stamped, received = await _push_latencies(hass, chosen, entity_of, at_once=False)
+            report.check(
+                f"push to lock entity state, {len(chosen)} one at a time: p99 (HA's stamp)",
+                percentile(stamped, 0.99),
+                1000,
+                "ms",
+            )
+            report.add(
+                "  p50 / max (HA's stamp); p50 / p99 received over the websocket",
+                f"{percentile(stamped, 0.5):.1f} / {max(stamped):.1f} ms; "
+                f"{percentile(received, 0.5):.1f} / {percentile(received, 0.99):.1f} ms",
+            )
+            stamped, received = await _push_latencies(hass, locks, entity_of, at_once=True)
+            report.check(
+                f"push to state, all {count} at once: slowest (HA's stamp)",
+                max(stamped),
+                1000,
+                "ms",
+            )
+            report.add(
+                "  p50 / p99 (HA's stamp); slowest received here",
+                f"{percentile(stamped, 0.5):.0f} / {percentile(stamped, 0.99):.0f} ms; "
+                f"{max(received):.0f} ms",
+            )
+            _lag_rows(report, "pushes", await hass.probe(reset=True))
+
+            rss = proc_sample(hass.pid)["rss_mb"]
+            rss_alone = proc_sample(alone.pid)["rss_mb"]
+            report.check(
+                "RSS: with the locks minus Home Assistant alone", rss - rss_alone, 200, "MB"
+            )
+            report.add(
+                "RSS: with the locks / alone (alone before the start)",
+                f"{rss:.0f} / {rss_alone:.0f} MB ({rss_before:.0f})",
+            )
+            report.add(
+                "all locks still connected at the end",
+                str(all(sim.connected for sim in locks)),
+            )
+        finally:
+            for instance in (hass, alone):
+                if instance is not None:
+                    await instance.stop()
+            for sim in locks:
+                await sim.lock.stop()
+            await stays.stop()
+    report.notes.append(
+        "load average (1/5/15 min): "
+        + "; ".join(loads)
+        + " (a shared 2-core machine: other engineers' tests ran too)"
+    )
+    report.notes.append(
+        "the simulated locks, the Stays simulator and this driver share the same 2 cores"
+    )
+    return report
+
+
+def main(argv: list[str]) -> Report:
+    """Parse the options and run."""
+    parser = argparse.ArgumentParser(prog="scripts/bench scale_ha", description=__doc__)
+    parser.add_argument("--locks", type=int, default=500)
+    parser.add_argument("--idle", type=float, default=120, help="seconds of the idle window")
+    parser.add_argument("--sample", type=int, default=50, help="locks pushed one at a time")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    report = asyncio.run(measure(args.locks, args.idle, args.sample))
+    report.notes.append(f"whole run {time.monotonic() - started:.0f} s")
+    return report
+
+
+def run() -> Report:
+    """The README's run: 500 locks."""
+    return main([])
