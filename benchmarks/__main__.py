@@ -14,7 +14,15 @@ import time
 
 from ._common import Report
 
-NAMES = ("reconcile", "loop_stall", "push_latency", "stays_requests", "idle", "startup")
+NAMES = (
+    "reconcile",
+    "loop_stall",
+    "push_latency",
+    "stays_requests",
+    "idle",
+    "startup",
+    "lan_sessions",
+)
 WHOLE_PROCESS = ("idle_ha", "scale_ha")
 
 

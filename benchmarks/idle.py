@@ -17,16 +17,13 @@ from custom_components.smartlock_tuya.scheduler import (
     push_time,
     wake_time,
 )
+from custom_components.smartlock_tuya.tuya.lan import HEARTBEAT_INTERVAL
 
 from ._common import GRACE, LEAD, NOW, Report, make_fleet
 
 LOCKS = 500
 RESERVATIONS = 20_000
 HOUR = timedelta(hours=1)
-#: LanBackend's defaults: a receive every 2 s (blocking up to 0.5 s), a heartbeat every 9 s.
-KEEPALIVE_POLL_S = 2.0
-KEEPALIVE_RECEIVE_S = KEEPALIVE_POLL_S / 4
-KEEPALIVE_HEARTBEAT_S = 9.0
 
 
 def _healthy(
@@ -107,26 +104,20 @@ def run() -> Report:
         f"{hours[busiest][0]} / {hours[busiest][1]}",
         "syncs fold: ~1 per instant",
     )
-    per_lock = 3600 / (KEEPALIVE_POLL_S + KEEPALIVE_RECEIVE_S) + 3600 / KEEPALIVE_HEARTBEAT_S
-    occupancy = LOCKS * KEEPALIVE_RECEIVE_S / (KEEPALIVE_POLL_S + KEEPALIVE_RECEIVE_S)
+    pings = 3600 / (HEARTBEAT_INTERVAL * 3 / 4)
     report.add(
-        "LAN keep-alive executor jobs per lock per hour (computed)",
-        f"~{per_lock:.0f}",
-        f"outside the target; + status every {LAN_POLL.total_seconds() / 60:.0f} min",
-        "note",
-    )
-    report.add(
-        f"executor workers held by {LOCKS} quiet LAN locks' receives (computed)",
-        f"~{occupancy:.0f}",
-        "Home Assistant has 64",
-        "note",
+        "LAN keep-alive per lock per hour: executor jobs / pings (computed)",
+        f"0 / at most {pings:.0f}",
+        f"push-driven sessions (measured in lan_sessions); status every "
+        f"{LAN_POLL.total_seconds() / 60:.0f} min",
+        "ok",
     )
     report.notes.append(
         "a healthy account: past windows revoked, current ones active, upcoming scheduled; "
         "check-ins 15:00 and check-outs 11:00 at UTC-3, so transitions sit at 14:30/17:00 UTC"
     )
     report.notes.append(
-        "keep-alive rows are arithmetic from LanBackend's defaults (poll 2 s, receive up to "
-        "0.5 s, heartbeat 9 s), not measured: the lock push channel is outside `wake_time`"
+        "the keep-alive row is arithmetic from the LAN sessions' heartbeat (a ping after 18-24 s "
+        "of silence); `lan_sessions` measures it"
     )
     return report

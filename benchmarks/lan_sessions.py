@@ -14,7 +14,7 @@ Runnable alone: `python -m benchmarks.lan_sessions [seconds]` (idle window, defa
 "old" is the design this replaced, rebuilt here with the same numbers (the LanBackend of commit
 9f50ab3): a persistent `tinytuya.Device` per lock, and a keep-alive task that every 2 s puts a
 `receive()` (socket timeout 0.5 s) on a 64-thread executor, plus `heartbeat(nowait=True)` every
-9 s. "new" is `LanBackend` today: an asyncio protocol per connection, a heartbeat after 20 s
+9 s. "new" is `LanBackend` today: an asyncio protocol per connection, a heartbeat after 18-24 s
 without traffic, nothing else.
 """
 
@@ -337,7 +337,7 @@ async def _main(seconds: float) -> Report:
         f"own housekeeping included); old: {HA_EXECUTOR_WORKERS}-thread executor"
     )
     report.notes.append(
-        f"new heartbeat: 15-{HEARTBEAT_INTERVAL:.0f} s without traffic on a shared grid (under the "
+        f"new heartbeat: 18-{HEARTBEAT_INTERVAL:.0f} s without traffic on a shared grid (under the "
         "~30 s idle drop of tinytuya examples/nowait_send_receive.py); a lone connection pays "
         "2 wake-ups per ping (out, reply in), many connections share them"
     )

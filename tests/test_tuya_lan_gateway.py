@@ -16,6 +16,7 @@ from custom_components.smartlock_tuya.backends import build_backend
 from custom_components.smartlock_tuya.tuya import (
     ConnectionPool,
     LanBackend,
+    LockAuthError,
     LockEvent,
     LockTimeoutError,
     PinRequest,
@@ -227,3 +228,16 @@ async def test_built_from_subentry_shares_the_loop_pool(
     await first.close()
     await second.close()
     assert shared_pool().users("127.0.0.1", gateway.port) == 0  # the last lock closed it
+
+
+def test_subentry_with_half_a_gateway_is_refused(hass: Any) -> None:
+    """A gateway id without the lock's node id (or the reverse) cannot address the lock."""
+    lock = {
+        "device_id": "lock-1",
+        "host": "127.0.0.1",
+        "local_key": KEY,
+        "backend": "lan",
+        "gateway_id": GATEWAY,
+    }
+    with pytest.raises(LockAuthError, match="node id"):
+        build_backend(hass, {}, lock, PROFILES[PROFILE])

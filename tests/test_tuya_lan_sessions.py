@@ -256,3 +256,37 @@ async def test_lost_reply_is_sent_again(lan: LanBackend, sim: SimulatedLock) -> 
     created = await lan.create_pin(_request())
     assert sim.pins[int(created.lock_pin_id)].pin == "482913"
     assert len(sim.commands) == 2
+
+
+async def test_session_dropped_mid_command_is_reopened(lan: LanBackend, sim: SimulatedLock) -> None:
+    """The lock hangs up as a command arrives: the session is reopened and the command re-sent."""
+    original = sim.control
+    calls = 0
+
+    def hang_up_first(dps: dict[str, Any], cid: str | None = None) -> dict[str, Any] | None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            active = sim._server._active
+            assert active is not None
+            active[0].close()  # a reboot: no ack, no report, connection gone
+            return None
+        return original(dps)
+
+    sim.control = hang_up_first  # type: ignore[method-assign]
+    created = await lan.create_pin(_request())
+    assert calls == 2
+    assert sim.pins[int(created.lock_pin_id)].pin == "482913"
+    assert lan.connection.sessions == 2
+
+
+@pytest.mark.parametrize("version", ["3.4"])
+async def test_command_after_an_unnoticed_drop_reopens(sim: SimulatedLock) -> None:
+    """With no reconnect scheduled yet, the next command opens the session itself."""
+    backend = _backend(sim, reconnect_backoff=(30.0, 60.0))
+    await backend.connect()
+    await sim.drop_connections()
+    await asyncio.sleep(0.05)  # the drop is seen; the reconnect would wait 30 s
+    assert not backend.available
+    assert (await backend.status()).battery == 90
+    assert backend.connection.sessions == 2

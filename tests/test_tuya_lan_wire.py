@@ -30,6 +30,8 @@ from custom_components.smartlock_tuya.tuya import (
 )
 from custom_components.smartlock_tuya.tuya.lan import LanConnection
 from custom_components.smartlock_tuya.tuya.lan.wire import Wire, WireError
+from simulators.tuya.frames import Command, Frame, pack_6699
+from simulators.tuya.gateway import SimulatedGateway
 from simulators.tuya_lock import SimulatedLock, load_profiles as raw_profiles
 
 KEY = "0123456789abcdef"
@@ -166,6 +168,132 @@ def _backend(sim: SimulatedLock, pool: ConnectionPool | None = None, **kwargs: A
     )
 
 
+@pytest.fixture
+async def forged_negotiation(socket_enabled: None) -> AsyncIterator[int]:
+    """A 3.5 peer that frames its session-key reply properly but cannot prove the key."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        reply = Frame(1, Command.SESS_KEY_NEG_RESP, os.urandom(48), 0)
+        writer.write(pack_6699(reply, KEY_BYTES))
+        await writer.drain()
+        await reader.read(1024)
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    yield int(server.sockets[0].getsockname()[1])
+    server.close()
+    await server.wait_closed()
+
+
+async def test_a_peer_without_our_key_fails_the_negotiation(forged_negotiation: int) -> None:
+    """A device that does not prove it holds the local key is refused, not trusted."""
+    connection = LanConnection(
+        device_id="x",
+        host="127.0.0.1",
+        port=forged_negotiation,
+        local_key=KEY,
+        version="3.5",
+        timeout=0.5,
+    )
+    with pytest.raises(LockAuthError, match="local key"):
+        await connection.open()
+    await connection.close()
+
+
+def _request() -> PinRequest:
+    now = dt_util.utcnow()
+    return PinRequest(
+        ref=7, pin="482913", window=PinWindow(starts=now, ends=now + timedelta(hours=1)), name="M"
+    )
+
+
+async def test_commands_keep_the_session_alive_without_pings(sim: SimulatedLock) -> None:
+    """While commands flow, no heartbeat is sent: any frame counts as traffic."""
+    backend = _backend(sim, heartbeat_interval=0.3)
+    await backend.connect()
+    for _ in range(10):
+        await backend.status()
+        await asyncio.sleep(0.1)
+    assert backend.connection.heartbeats == 0
+    await asyncio.sleep(0.5)
+    assert backend.connection.heartbeats >= 1  # and once they stop, pings resume
+    await backend.close()
+
+
+async def test_an_ack_without_a_report_confirms_nothing(sim: SimulatedLock) -> None:
+    """The lock acks the command but never reports on the PIN: that is a timeout, twice."""
+    backend = _backend(sim)
+    await backend.connect()
+    sim.control = lambda dps, cid=None: {}  # type: ignore[method-assign]
+    with pytest.raises(LockTimeoutError, match="confirm"):
+        await backend.create_pin(_request())
+    await backend.close()
+
+
+async def test_a_late_ack_is_ignored(sim: SimulatedLock) -> None:
+    """An ack that comes after its command gave up is dropped; the re-sent command succeeds."""
+    backend = _backend(sim)
+    await backend.connect()
+    original = sim.control
+    calls = 0
+
+    def slow_first(dps: dict[str, Any], cid: str | None = None) -> dict[str, Any] | None:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            return original(dps)
+        active = sim._server._active
+        assert active is not None
+        writer, session = active
+        late_ack = session.seal(Command.CONTROL_NEW, b"")
+        asyncio.get_running_loop().call_later(0.4, writer.write, late_ack)
+        return None
+
+    sim.control = slow_first  # type: ignore[method-assign]
+    created = await backend.create_pin(_request())
+    await asyncio.sleep(0.3)  # the stray ack arrives now and is dropped
+    assert sim.pins[int(created.lock_pin_id)].pin == "482913"
+    assert backend.available
+    await backend.close()
+
+
+async def test_a_report_without_dps_is_skipped(sim: SimulatedLock) -> None:
+    """A pushed message that carries no DPs changes nothing and tells no one."""
+    backend = _backend(sim)
+    await backend.connect()
+    events: list[LockEvent] = []
+    heard = asyncio.Event()
+
+    def listen(event: LockEvent) -> None:
+        events.append(event)
+        heard.set()
+
+    backend.add_listener(listen)
+    active = sim._server._active
+    assert active is not None
+    writer, session = active
+    writer.write(session.seal(Command.STATUS, b'{"t":1}'))
+    await sim.set_battery(12)
+    async with asyncio.timeout(2):
+        await heard.wait()
+    assert [event.status.battery for event in events] == [12]
+    await backend.close()
+
+
+async def test_gateway_simulator_checks_its_inputs(socket_enabled: None) -> None:
+    """The simulated gateway refuses bad keys and versions; a wrong PIN opens nothing."""
+    with pytest.raises(ValueError, match="version"):
+        SimulatedGateway(device_id="g", local_key=KEY, version="3.1")
+    with pytest.raises(ValueError, match="16"):
+        SimulatedGateway(device_id="g", local_key="short")
+    hub = SimulatedGateway(device_id="g", local_key=KEY)
+    sub = hub.add_lock("c1", profile=raw_profiles()["zigbee_dp24"])
+    assert not await sub.keypad("000000")
+    await sub.set_battery(50)  # no client: nobody hears it
+    assert sub.dps[str(PROFILES["zigbee_dp24"].dps.battery)] == 50
+
+
 async def test_a_silent_peer_misses_its_heartbeat(sim: SimulatedLock) -> None:
     """A lock that stops answering is noticed by its missed ping, not by the next command."""
     backend = _backend(sim, heartbeat_interval=0.2)
@@ -181,6 +309,7 @@ async def test_a_silent_peer_misses_its_heartbeat(sim: SimulatedLock) -> None:
     async with asyncio.timeout(3):
         await down.wait()
     assert backend.connection.heartbeats >= 1
+    await asyncio.sleep(0.1)  # a reconnect is under way (the lock accepts, never answers)
     await backend.close()
     await sim.set_offline(None)
 
@@ -241,3 +370,20 @@ def test_sub_device_needs_both_ids() -> None:
             profile=PROFILES["zigbee_dp24"],
             gateway_id="gw",
         )
+
+
+async def test_a_flow_testing_the_lock_gets_its_own_connection(sim: SimulatedLock) -> None:
+    """While the running lock steps aside, a newcomer from the same pool is not held up."""
+    pool = ConnectionPool()
+    running = _backend(sim, pool)
+    await running.connect()
+    async with running.released():
+        tester = _backend(sim, pool)
+        async with asyncio.timeout(3):
+            await tester.connect()
+        assert tester.connection is not running.connection
+        await tester.close()
+        assert pool.users("127.0.0.1", sim.port) == 1
+    async with asyncio.timeout(3):
+        assert (await running.status()).battery == 90
+    await running.close()

@@ -148,7 +148,7 @@ class LanBackend(LockBackend):
     @asynccontextmanager
     async def released(self) -> AsyncIterator[None]:
         """Close the session and hold every other call until the block ends."""
-        async with self.connection.paused():
+        async with self.connection.paused_for_others():
             yield
 
     async def close(self) -> None:

@@ -6,19 +6,20 @@ a timer is due, and hands the bytes to `Link.data_received` with no thread hop. 
 thread of our own (tinytuya's `Monitor` is one) would keep heartbeats off the loop but send
 every push across threads, and it needs its own locking for commands. Measured on the
 simulator (`benchmarks/lan_sessions.py`, numbers in benchmarks/README.md): an idle connection
-costs a few loop wake-ups a minute (a ping out and its reply in, every 15-20 s, pings of all
+costs a few loop wake-ups a minute (a ping out and its reply in, every 18-24 s, pings of all
 connections on one grid so they share wake-ups) and no thread at all, where the executor
-keep-alive this replaces cost ~20 loop wake-ups, ~230 thread context switches and 30 executor
-jobs a minute; a push reaches listeners in about half a millisecond instead of up to 2.5 s.
+keep-alive this replaces cost ~35 loop wake-ups, ~130-230 thread context switches and 30
+executor jobs a minute; a push reaches listeners in about half a millisecond, not up to 2.5 s.
 
 Heartbeat: devices close a client that sends nothing for about 30 s ("Devices will close the
 connection if they do not receive data every 30 seconds", tinytuya
 `examples/nowait_send_receive.py`, which pings every 9 s; tinytuya's `Monitor` and
-`examples/monitor.py` use 12 s). We ping only after 15-20 s (`heartbeat_interval`, on a
-grid) without sending anything, which leaves 10 s for a late ping before the device gives
-up on us. On the simulator a ping at 2/3 of its idle timeout keeps one session indefinitely
-and one at 7/6 of it is dropped (benchmark and tests); a ping that gets no reply within
-`timeout` drops the session and reconnects.
+`examples/monitor.py` use 12 s; the simulator's figure is openHAB's "typically ~30 seconds").
+We ping only after 18-24 s (`heartbeat_interval`, on a grid) without sending anything, which
+leaves 6 s - far more than a LAN round trip - before the device gives up on us. On the
+simulator a ping at 2/3 of its idle timeout keeps one session indefinitely and one at 7/6 of
+it is dropped (benchmark and tests); a ping that gets no reply within `timeout` drops the
+session and reconnects.
 
 A device serves one local client, so all locks behind one gateway share one `LanConnection`,
 and reports are routed by the `cid` they carry (tinytuya `XenonDevice._process_message`
@@ -47,7 +48,7 @@ _LOGGER = logging.getLogger(__name__)
 
 AUTO: Final = "auto"
 DEFAULT_PORT: Final = 6668
-HEARTBEAT_INTERVAL: Final = 20.0
+HEARTBEAT_INTERVAL: Final = 24.0
 BACKOFF_START: Final = 1.0
 BACKOFF_MAX: Final = 300.0
 
@@ -115,6 +116,11 @@ class LanConnection:
         #: Frames sent to keep the session alive, and sessions opened (for tests and benchmarks).
         self.heartbeats = 0
         self.sessions = 0
+
+    @property
+    def paused(self) -> bool:
+        """Whether the session stepped aside for another client (see `paused_for_others`)."""
+        return self._paused
 
     # -- subscribers ---------------------------------------------------------------------------
 
@@ -255,13 +261,25 @@ class LanConnection:
     async def send(self, message: Any) -> Frame:
         """Send a tinytuya `MessagePayload` and return the device's reply to it.
 
-        Call inside `exclusive`. Pushes that arrive meanwhile are dispatched as usual.
+        Call inside `exclusive`. Pushes that arrive meanwhile are dispatched as usual. A session
+        the device dropped just before or while the command went out (a reboot, an idle drop)
+        is reopened and the command sent once more, as tinytuya itself does.
         """
-        link = self._link
-        if link is None or not link.connected:
-            raise LockOfflineError("the connection dropped")
-        data = link.wire.encode(message.cmd, bytes(message.payload))
-        return await link.exchange(data, message.cmd, self._timeout)
+        for attempt in (1, 2):
+            link = self._link
+            if link is None or not link.connected:
+                await self.open()
+                link = self._link
+                if link is None:  # closed meanwhile
+                    raise LockOfflineError("the connection was closed")
+            data = link.wire.encode(message.cmd, bytes(message.payload))
+            try:
+                return await link.exchange(data, message.cmd, self._timeout)
+            except LockOfflineError:
+                if attempt == 2:
+                    raise
+                _LOGGER.debug("Lock %s dropped the session mid-command: reopening", self.device_id)
+        raise AssertionError("unreachable")
 
     # -- heartbeat -----------------------------------------------------------------------------
 
@@ -269,8 +287,9 @@ class LanConnection:
         """When to ping after a frame sent at `sent_at`: on a shared grid of the loop's clock.
 
         Rounding down to a quarter of the interval makes every connection's ping fall on the
-        same instants, so the loop wakes once for many of them; a ping is then due between
-        3/4 and all of the interval after the last frame.
+        same few instants, so the loop wakes once for many of them (measured: a finer grid of
+        an eighth shares less, 3.6 against 2.1 wake-ups a minute per connection for 20); a ping
+        is then due between 3/4 and all of the interval after the last frame.
         """
         grid = self._heartbeat_interval / 4
         return math.floor((sent_at + self._heartbeat_interval) / grid) * grid
@@ -355,7 +374,7 @@ class LanConnection:
     # -- giving the device up ------------------------------------------------------------------
 
     @asynccontextmanager
-    async def paused(self) -> AsyncIterator[None]:
+    async def paused_for_others(self) -> AsyncIterator[None]:
         """Close the session and hold every command until the block ends (another client's turn)."""
         async with self._command_lock:
             self._paused = True

@@ -29,7 +29,14 @@ class ConnectionPool:
     ) -> LanConnection:
         """The connection to this device, made on first use; call `release` when done with it."""
         key = (host, port)
-        if (entry := self._connections.get(key)) is not None:
+        entry = self._connections.get(key)
+        if entry is not None and entry[0].paused:
+            # The shared connection stepped aside for another client (a config flow testing new
+            # details): that client gets its own connection, closed when it lets go.
+            return LanConnection(
+                device_id=device_id, host=host, port=port, local_key=local_key, **options
+            )
+        if entry is not None:
             connection, users = entry
             if connection.device_id != device_id or connection.local_key != local_key:
                 raise LockAuthError(
