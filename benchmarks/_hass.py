@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 from dataclasses import dataclass, field
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -165,6 +165,11 @@ def proc_sample(pid: int) -> dict[str, Any]:
     }
 
 
+def load_average() -> str:
+    """The machine's load average over 1, 5 and 15 minutes."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def switches(before: dict[int, int], after: dict[int, int]) -> tuple[int, int]:
     """Context switches between two samples, over threads alive at the end; threads gone."""
     total = sum(count - before.get(tid, 0) for tid, count in after.items())
@@ -216,7 +221,7 @@ class HomeAssistant:
         )
         _add_user(self.config)
 
-    async def start(self, timeout: float = 600) -> None:
+    async def start(self, seconds: float = 600) -> None:
         """Start `hass` and log in once its HTTP API answers."""
         self.started_at = time.monotonic()
         self.process = await asyncio.create_subprocess_exec(
@@ -230,15 +235,16 @@ class HomeAssistant:
         )
         self.session = aiohttp.ClientSession()
         self.api = HomeAssistantApi(self.session, self.base)
-        await self.api.wait_until_up(self.process, timeout)
+        await self.api.wait_until_up(self.process, seconds)
         self.up_after = time.monotonic() - self.started_at
         await self.api.login()
-        await self._wait_until_running(timeout)
+        await self._wait_until_running(seconds)
 
-    async def _wait_until_running(self, timeout: float) -> None:
+    async def _wait_until_running(self, seconds: float) -> None:
         """HTTP answers early in start-up; integrations (the probe too) load afterwards."""
-        assert self.session is not None and self.api is not None
-        deadline = time.monotonic() + timeout
+        assert self.session is not None
+        assert self.api is not None
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             async with self.session.get(
                 f"{self.base}/api/config",
@@ -266,7 +272,8 @@ class HomeAssistant:
 
     async def probe(self, *, reset: bool = False) -> dict[str, Any]:
         """The probe's counters."""
-        assert self.session is not None and self.api is not None
+        assert self.session is not None
+        assert self.api is not None
         async with self.session.get(
             f"{self.base}/api/bench_probe",
             params={"reset": "1"} if reset else {},
@@ -322,7 +329,8 @@ class HomeAssistant:
     @contextlib.asynccontextmanager
     async def websocket(self) -> Any:
         """An authenticated websocket to Home Assistant."""
-        assert self.session is not None and self.api is not None
+        assert self.session is not None
+        assert self.api is not None
         token = self.api._headers["Authorization"].removeprefix("Bearer ")  # noqa: SLF001
         async with self.session.ws_connect(f"{self.base}/api/websocket", max_msg_size=0) as ws:
             await ws.receive_json()  # auth_required

@@ -32,6 +32,7 @@ from ._hass import (
     STAYS_CLIENT_SECRET,
     HomeAssistant,
     SimLock,
+    load_average,
     proc_sample,
     start_locks,
     switches,
@@ -77,7 +78,10 @@ class Window:
         return sum(v for k, v in self.timers_ours.items() if k not in SESSION_MODULES)
 
 
-def _window(setup: Setup, before: dict[str, Any], after: dict[str, Any]) -> Window:
+type Sample = tuple[dict[str, Any], dict[str, Any]]
+
+
+def _window(setup: Setup, before: Sample, after: Sample) -> Window:
     (proc0, probe0), (proc1, probe1) = before, after
     minutes = (proc1["time"] - proc0["time"]) / 60
     pid = proc0["pid"]
@@ -169,11 +173,11 @@ async def measure(counts: list[int], minutes: float, settle: float) -> Report:
         try:
             setups = await _start_setups(counts, Path(tmp), stays)
             await asyncio.sleep(settle)
-            load_before = Path("/proc/loadavg").read_text().split()[:3]
+            load_before = load_average()
             before = [(proc_sample(s.hass.pid), await s.hass.probe()) for s in setups]
             await asyncio.sleep(minutes * 60)
             after = [(proc_sample(s.hass.pid), await s.hass.probe()) for s in setups]
-            load_after = Path("/proc/loadavg").read_text().split()[:3]
+            load_after = load_average()
             alive = [all(sim.connected for sim in s.locks) for s in setups]
         finally:
             for setup in setups:
@@ -184,8 +188,8 @@ async def measure(counts: list[int], minutes: float, settle: float) -> Report:
     windows = [_window(s, b, a) for s, b, a in zip(setups, before, after, strict=True)]
     _targets(report, windows)
     report.notes.append(
-        f"load average (1/5/15 min) at the window's start {' '.join(load_before)}, "
-        f"at its end {' '.join(load_after)} (a shared machine: other engineers' tests ran too)"
+        f"load average (1/5/15 min) at the window's start {load_before}, "
+        f"at its end {load_after} (a shared machine: other engineers' tests ran too)"
     )
     report.notes.append(
         "every lock still held its session at the end: "

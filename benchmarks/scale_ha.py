@@ -33,6 +33,7 @@ from ._hass import (
     STAYS_CLIENT_SECRET,
     HomeAssistant,
     SimLock,
+    load_average,
     proc_sample,
     start_locks,
     subentry_ids,
@@ -45,7 +46,7 @@ EXECUTOR_PROBE_S = 1
 
 async def _states_ready(hass: HomeAssistant, count: int, seconds: float) -> float:
     """Seconds until `count` lock entities show locked or unlocked (polled every 2 s)."""
-    assert hass.session is not None and hass.api is not None
+    assert hass.api is not None
     started = time.monotonic()
     while time.monotonic() - started < seconds:
         states = await hass.api.states()
@@ -124,6 +125,101 @@ def _lag_rows(report: Report, phase: str, probe: dict[str, Any]) -> None:
         report.check(f"{phase}: longest executor queue wait", wait["max_ms"], 50, "ms")
 
 
+async def _startup(
+    report: Report, hass: HomeAssistant, alone: HomeAssistant, locks: list[SimLock]
+) -> None:
+    """From spawning hass until every lock holds a session and every lock entity a state."""
+    alone_startup = await alone.probe(reset=True)
+    starting = asyncio.create_task(hass.start())
+    connected = await wait_all_connected(locks, 900)
+    await starting
+    ready = await _states_ready(hass, len(locks), 600) + time.monotonic() - hass.started_at
+    startup_probe = await hass.probe(reset=True)
+    report.check("start-up: hass started until all locks connected", connected, 120, "s")
+    report.add(
+        "start-up, since hass started: HTTP answers / RUNNING / all connected / "
+        "all lock entities show a state",
+        f"{hass.up_after:.1f} / {hass.running_after:.1f} / {connected:.1f} / {ready:.1f} s",
+    )
+    _lag_rows(report, "start-up (probe loaded until all connected)", startup_probe)
+    report.add(
+        "  reference: Home Assistant alone, its start-up: longest loop stall",
+        f"{alone_startup['lag'].get('max_ms', 0):.1f} ms",
+    )
+
+
+async def _idle(
+    report: Report, hass: HomeAssistant, alone: HomeAssistant, seconds: float
+) -> list[str]:
+    """Every lock connected and nothing happening but heartbeats; the load averages seen."""
+    loads = [f"idle start {load_average()}"]
+    before = proc_sample(hass.pid), await hass.probe(reset=True)
+    await alone.probe(reset=True)
+    await asyncio.sleep(seconds)
+    after = proc_sample(hass.pid), await hass.probe(reset=True)
+    alone_idle = await alone.probe(reset=True)
+    loads.append(f"idle end {load_average()}")
+    minutes = (after[0]["time"] - before[0]["time"]) / 60
+    _lag_rows(report, f"idle {seconds:.0f} s", after[1])
+    report.add(
+        "  reference: Home Assistant alone, same window: longest stall / executor wait",
+        f"{alone_idle['lag'].get('max_ms', 0):.1f} / "
+        f"{alone_idle['executor_wait'].get('max_ms', 0):.1f} ms",
+    )
+    report.add(
+        f"idle: CPU s / min; loop wake-ups / min (incl. the probe's {1000 // LAG_INTERVAL_MS}/s)",
+        f"{(after[0]['cpu'] - before[0]['cpu']) / minutes:.2f} s; "
+        f"{(after[1]['wakeups'] - before[1]['wakeups']) / minutes:.0f}",
+    )
+    jobs = {k: v - before[1]["jobs"].get(k, 0) for k, v in after[1]["jobs"].items()}
+    report.add(
+        "idle: executor jobs / min, whole process incl. the probe's 60 (integration's)",
+        f"{sum(jobs.values()) / minutes:.1f} "
+        f"({sum(v for k, v in jobs.items() if k != 'other') / minutes:.1f})",
+    )
+    return loads
+
+
+async def _pushes(report: Report, hass: HomeAssistant, locks: list[SimLock], sample: int) -> None:
+    """A sample of locks pushes one at a time, then every lock at once."""
+    by_subentry = await hass.entity_ids_by_subentry("lock")
+    entity_of = {
+        device: by_subentry[sub]
+        for device, sub in subentry_ids(hass.config).items()
+        if sub in by_subentry
+    }
+    chosen = random.Random(7).sample(locks, min(sample, len(locks)))  # noqa: S311
+    stamped, received = await _push_latencies(hass, chosen, entity_of, at_once=False)
+    report.check(
+        f"push to lock entity state, {len(chosen)} one at a time: p99 (HA's stamp)",
+        percentile(stamped, 0.99),
+        1000,
+        "ms",
+    )
+    report.add(
+        "  p50 / max (HA's stamp); p50 / p99 received over the websocket",
+        f"{percentile(stamped, 0.5):.1f} / {max(stamped):.1f} ms; "
+        f"{percentile(received, 0.5):.1f} / {percentile(received, 0.99):.1f} ms",
+    )
+    stamped, received = await _push_latencies(hass, locks, entity_of, at_once=True)
+    report.check(
+        f"push to state, all {len(locks)} at once: slowest (HA's stamp)", max(stamped), 1000, "ms"
+    )
+    report.add(
+        "  p50 / p99 (HA's stamp); slowest received here",
+        f"{percentile(stamped, 0.5):.0f} / {percentile(stamped, 0.99):.0f} ms; "
+        f"{max(received):.0f} ms",
+    )
+    _lag_rows(report, "pushes", await hass.probe(reset=True))
+
+
+def _memory(report: Report, hass: HomeAssistant, alone: HomeAssistant) -> None:
+    rss = proc_sample(hass.pid)["rss_mb"]
+    rss_alone = proc_sample(alone.pid)["rss_mb"]
+    report.check("RSS: with the locks minus Home Assistant alone", rss - rss_alone, 200, "MB")
+    report.add("RSS: with the locks / alone", f"{rss:.0f} / {rss_alone:.0f} MB")
+
+
 async def measure(count: int, idle: float, sample: int) -> Report:
     """Start the locks and both Home Assistants, then measure each phase."""
     report = Report(name=f"scale_ha ({count} LAN locks)")
@@ -131,128 +227,40 @@ async def measure(count: int, idle: float, sample: int) -> Report:
     await stays.start(HOST, 0)
     await load_sample_account(stays, date.today())  # noqa: DTZ011 - Home Assistant's today
     locks: list[SimLock] = []
-    alone: HomeAssistant | None = None
-    hass: HomeAssistant | None = None
+    instances: list[HomeAssistant] = []
     loads: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-scale-ha-") as tmp:
         try:
             locks = await start_locks("bfscale", count, list(listing_ids(stays).values()))
-            probe = {"lag_interval_ms": LAG_INTERVAL_MS, "executor_probe_s": EXECUTOR_PROBE_S}
-            alone = HomeAssistant("alone", Path(tmp) / "alone", **probe)
-            hass = HomeAssistant(f"locks{count}", Path(tmp) / "locks", **probe)
-            for instance in (alone, hass):
+            alone, hass = (
+                HomeAssistant(
+                    name,
+                    Path(tmp) / name,
+                    lag_interval_ms=LAG_INTERVAL_MS,
+                    executor_probe_s=EXECUTOR_PROBE_S,
+                )
+                for name in ("alone", f"locks{count}")
+            )
+            instances = [alone, hass]
+            for instance in instances:
                 instance.prepare()
                 await instance.start()
             await hass.add_integration(stays, locks)
-            rss_before = proc_sample(alone.pid)["rss_mb"]
-            loads.append("before start " + " ".join(proc_sample(alone.pid)["loadavg"]))
-
-            # Start-up: from spawning hass until every lock holds a session.
-            alone_startup = await alone.probe(reset=True)
-            starting = asyncio.create_task(hass.start())
-            connected = await wait_all_connected(locks, 900)
-            await starting
-            ready = await _states_ready(hass, count, 600) + time.monotonic() - hass.started_at
-            startup_probe = await hass.probe(reset=True)
-            report.check("start-up: hass started until all locks connected", connected, 120, "s")
-            report.add(
-                "start-up, since hass started: HTTP answers / RUNNING / all connected / "
-                "all lock entities show a state",
-                f"{hass.up_after:.1f} / {hass.running_after:.1f} / {connected:.1f} / {ready:.1f} s",
-            )
-            _lag_rows(report, "start-up (probe loaded until all connected)", startup_probe)
-            report.add(
-                "  reference: Home Assistant alone, its start-up: longest loop stall",
-                f"{alone_startup['lag'].get('max_ms', 0):.1f} ms",
-            )
-            # Idle: every lock connected, nothing happening but heartbeats.
-            loads.append("idle start " + " ".join(proc_sample(hass.pid)["loadavg"]))
-            before = proc_sample(hass.pid), await hass.probe(reset=True)
-            await alone.probe(reset=True)
-            await asyncio.sleep(idle)
-            after = proc_sample(hass.pid), await hass.probe(reset=True)
-            alone_idle = await alone.probe(reset=True)
-            loads.append("idle end " + " ".join(after[0]["loadavg"]))
-            minutes = (after[0]["time"] - before[0]["time"]) / 60
-            _lag_rows(report, f"idle {idle:.0f} s", after[1])
-            report.add(
-                "  reference: Home Assistant alone, same window: longest stall / executor wait",
-                f"{alone_idle['lag'].get('max_ms', 0):.1f} / "
-                f"{alone_idle['executor_wait'].get('max_ms', 0):.1f} ms",
-            )
-            report.add(
-                f"idle: CPU s / min; loop wake-ups / min (incl. the probe's {1000 // LAG_INTERVAL_MS}/s)",
-                f"{(after[0]['cpu'] - before[0]['cpu']) / minutes:.2f} s; "
-                f"{(after[1]['wakeups'] - before[1]['wakeups']) / minutes:.0f}",
-            )
-            jobs = {
-                k: after[1]["jobs"].get(k, 0) - before[1]["jobs"].get(k, 0)
-                for k in after[1]["jobs"]
-            }
-            report.add(
-                "idle: executor jobs / min, whole process incl. the probe's 60 (integration's)",
-                f"{sum(jobs.values()) / minutes:.1f} "
-                f"({sum(v for k, v in jobs.items() if k != 'other') / minutes:.1f})",
-            )
-
-            # Pushes: a sample one at a time, then every lock at once.
-            by_subentry = await hass.entity_ids_by_subentry("lock")
-            entity_of = {
-                device: by_subentry[sub]
-                for device, sub in subentry_ids(hass.config).items()
-                if sub in by_subentry
-            }
-            chosen = random.Random(7).sample(locks, min(sample, count))  # noqa: S311
-            stamped, received = await _push_latencies(hass, chosen, entity_of, at_once=False)
-            report.check(
-                f"push to lock entity state, {len(chosen)} one at a time: p99 (HA's stamp)",
-                percentile(stamped, 0.99),
-                1000,
-                "ms",
-            )
-            report.add(
-                "  p50 / max (HA's stamp); p50 / p99 received over the websocket",
-                f"{percentile(stamped, 0.5):.1f} / {max(stamped):.1f} ms; "
-                f"{percentile(received, 0.5):.1f} / {percentile(received, 0.99):.1f} ms",
-            )
-            stamped, received = await _push_latencies(hass, locks, entity_of, at_once=True)
-            report.check(
-                f"push to state, all {count} at once: slowest (HA's stamp)",
-                max(stamped),
-                1000,
-                "ms",
-            )
-            report.add(
-                "  p50 / p99 (HA's stamp); slowest received here",
-                f"{percentile(stamped, 0.5):.0f} / {percentile(stamped, 0.99):.0f} ms; "
-                f"{max(received):.0f} ms",
-            )
-            _lag_rows(report, "pushes", await hass.probe(reset=True))
-
-            rss = proc_sample(hass.pid)["rss_mb"]
-            rss_alone = proc_sample(alone.pid)["rss_mb"]
-            report.check(
-                "RSS: with the locks minus Home Assistant alone", rss - rss_alone, 200, "MB"
-            )
-            report.add(
-                "RSS: with the locks / alone (alone before the start)",
-                f"{rss:.0f} / {rss_alone:.0f} MB ({rss_before:.0f})",
-            )
-            report.add(
-                "all locks still connected at the end",
-                str(all(sim.connected for sim in locks)),
-            )
+            loads.append(f"before start {load_average()}")
+            await _startup(report, hass, alone, locks)
+            loads += await _idle(report, hass, alone, idle)
+            await _pushes(report, hass, locks, sample)
+            _memory(report, hass, alone)
+            report.add("all locks still connected at the end", str(all(s.connected for s in locks)))
         finally:
-            for instance in (hass, alone):
-                if instance is not None:
-                    await instance.stop()
+            for instance in instances:
+                await instance.stop()
             for sim in locks:
                 await sim.lock.stop()
             await stays.stop()
     report.notes.append(
-        "load average (1/5/15 min): "
-        + "; ".join(loads)
-        + " (a shared 2-core machine: other engineers' tests ran too)"
+        f"load average (1/5/15 min): {'; '.join(loads)} "
+        "(a shared 2-core machine: other engineers' tests ran too)"
     )
     report.notes.append(
         "the simulated locks, the Stays simulator and this driver share the same 2 cores"

@@ -12,12 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-import voluptuous as vol
-
-from homeassistant.components.http import HomeAssistantView
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.helpers.typing import ConfigType
+import voluptuous as vol
 
 from .counters import Probe
 

@@ -66,8 +66,10 @@ def _owner_of_callback(callback: Callable[..., Any]) -> str | None:
 
 
 class Probe:
-    """Counters for one Home Assistant process; `snapshot` reads them, `reset_window` restarts
-    the per-window extremes (max loop lag, max executor wait)."""
+    """Counters for one Home Assistant process, read by `snapshot`.
+
+    `reset_window` restarts the per-window samples (loop lag, executor wait).
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         """Nothing is wrapped until `install`."""
