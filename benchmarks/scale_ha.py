@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
 import random
@@ -60,11 +61,31 @@ async def _states_ready(hass: HomeAssistant, count: int, seconds: float) -> floa
 _BOLT = ("locked", "unlocked")
 
 
-async def _push_latencies(
-    hass: HomeAssistant, locks: list[SimLock], entity_of: dict[str, str], *, at_once: bool
+#: What one push should do in Home Assistant: this entity changes (to this state, if given).
+type Expect = tuple[str, str | None]
+type Trigger = Callable[[SimLock], Awaitable[Expect]]
+
+
+async def move_bolt(sim: SimLock, entity_of: dict[str, str]) -> Expect:
+    """Throw or draw the bolt on the simulator; the lock entity follows."""
+    target = not sim.lock.locked
+    await sim.lock.set_locked(target)
+    return entity_of[sim.data["device_id"]], "locked" if target else "unlocked"
+
+
+async def type_pin(sim: SimLock, entity_of: dict[str, str]) -> Expect:
+    """Type a PIN open now on the keypad; the lock's PIN-unlock event entity fires."""
+    now = time.time()
+    pin = next(p.pin for p in sim.lock.pins.values() if p.admits(p.pin, now))
+    await sim.lock.keypad(pin)
+    return entity_of[sim.data["device_id"]], None
+
+
+async def _latencies(
+    hass: HomeAssistant, locks: list[SimLock], trigger: Trigger, *, at_once: bool
 ) -> tuple[list[float], list[float]]:
-    """Move each lock's bolt; (stamped by Home Assistant, received here) latencies in ms."""
-    pending: dict[str, tuple[str, float, float]] = {}
+    """Push from each lock; (stamped by Home Assistant, received here) latencies in ms."""
+    pending: dict[str, tuple[str | None, float, float]] = {}
     stamped: list[float] = []
     received: list[float] = []
     done = asyncio.Event()
@@ -78,7 +99,7 @@ async def _push_latencies(
                 data = event.get("data", {})
                 wanted = pending.get(data.get("entity_id", ""))
                 new = (data.get("new_state") or {}).get("state")
-                if wanted is None or new != wanted[0]:
+                if wanted is None or (wanted[0] is not None and new != wanted[0]):
                     continue
                 _, wall, mono = wanted
                 fired = datetime.fromisoformat(event["time_fired"]).timestamp()
@@ -90,22 +111,21 @@ async def _push_latencies(
 
         listener = asyncio.create_task(listen())
 
-        async def move(sim: SimLock) -> None:
-            entity = entity_of[sim.data["device_id"]]
-            target = not sim.lock.locked
-            pending[entity] = ("locked" if target else "unlocked", time.time(), time.monotonic())
-            await sim.lock.set_locked(target)
+        async def push(sim: SimLock) -> None:
+            wall, mono = time.time(), time.monotonic()
+            entity, state = await trigger(sim)
+            pending[entity] = (state, wall, mono)
 
         try:
             if at_once:
                 done.clear()
                 for sim in locks:
-                    await move(sim)
+                    await push(sim)
                 await asyncio.wait_for(done.wait(), 60)
             else:
                 for sim in locks:
                     done.clear()
-                    await move(sim)
+                    await push(sim)
                     await asyncio.wait_for(done.wait(), 10)
                     await asyncio.sleep(0.1)
         finally:
@@ -181,17 +201,29 @@ async def _idle(
 
 
 async def _pushes(report: Report, hass: HomeAssistant, locks: list[SimLock], sample: int) -> None:
-    """A sample of locks pushes one at a time, then every lock at once."""
-    by_subentry = await hass.entity_ids_by_subentry("lock")
-    entity_of = {
-        device: by_subentry[sub]
-        for device, sub in subentry_ids(hass.config).items()
-        if sub in by_subentry
+    """Bolt moves: a sample one at a time, then every lock at once; then guests' PINs.
+
+    The PINs are typed on a sample of the locks that hold one open now (the integration wrote
+    them for the sample account's stays in progress).
+    """
+    device_of = {sub: device for device, sub in subentry_ids(hass.config).items()}
+    lock_of = {
+        device_of[sub]: entity
+        for sub, entity in (await hass.entity_ids_by_subentry("lock")).items()
     }
-    chosen = random.Random(7).sample(locks, min(sample, len(locks)))  # noqa: S311
-    stamped, received = await _push_latencies(hass, chosen, entity_of, at_once=False)
+    event_of = {
+        device_of[sub]: entity
+        for sub, entity in (await hass.entity_ids_by_subentry("event")).items()
+    }
+    rng = random.Random(7)  # noqa: S311 - a reproducible sample
+    chosen = rng.sample(locks, min(sample, len(locks)))
+
+    async def bolt(sim: SimLock) -> Expect:
+        return await move_bolt(sim, lock_of)
+
+    stamped, received = await _latencies(hass, chosen, bolt, at_once=False)
     report.check(
-        f"push to lock entity state, {len(chosen)} one at a time: p99 (HA's stamp)",
+        f"bolt push to lock entity, {len(chosen)} one at a time: p99 (HA's stamp)",
         percentile(stamped, 0.99),
         1000,
         "ms",
@@ -201,15 +233,36 @@ async def _pushes(report: Report, hass: HomeAssistant, locks: list[SimLock], sam
         f"{percentile(stamped, 0.5):.1f} / {max(stamped):.1f} ms; "
         f"{percentile(received, 0.5):.1f} / {percentile(received, 0.99):.1f} ms",
     )
-    stamped, received = await _push_latencies(hass, locks, entity_of, at_once=True)
+    stamped, received = await _latencies(hass, locks, bolt, at_once=True)
     report.check(
-        f"push to state, all {len(locks)} at once: slowest (HA's stamp)", max(stamped), 1000, "ms"
+        f"bolt push, all {len(locks)} at once: slowest (HA's stamp)", max(stamped), 1000, "ms"
     )
     report.add(
         "  p50 / p99 (HA's stamp); slowest received here",
         f"{percentile(stamped, 0.5):.0f} / {percentile(stamped, 0.99):.0f} ms; "
         f"{max(received):.0f} ms",
     )
+    now = time.time()
+    holding = [s for s in locks if any(p.admits(p.pin, now) for p in s.lock.pins.values())]
+    if holding:
+
+        async def guest(sim: SimLock) -> Expect:
+            return await type_pin(sim, event_of)
+
+        chosen = rng.sample(holding, min(sample, len(holding)))
+        stamped, received = await _latencies(hass, chosen, guest, at_once=False)
+        report.check(
+            f"guest's PIN to event entity, {len(chosen)} locks one at a time: p99 (HA's stamp)",
+            percentile(stamped, 0.99),
+            1000,
+            "ms",
+        )
+        report.add(
+            "  p50 / max (HA's stamp); p99 received here",
+            f"{percentile(stamped, 0.5):.1f} / {max(stamped):.1f} ms; "
+            f"{percentile(received, 0.99):.1f} ms",
+        )
+    report.add("locks holding a PIN open now (written by the integration)", str(len(holding)))
     _lag_rows(report, "pushes", await hass.probe(reset=True))
 
 
