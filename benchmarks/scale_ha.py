@@ -168,6 +168,24 @@ async def _startup(
     )
 
 
+async def _pins_settled(report: Report, locks: list[SimLock], started_at: float) -> None:
+    """Wait until the PINs the integration writes at start-up stop changing (15 s still)."""
+    last, still_since = -1, time.monotonic()
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        pins = sum(len(sim.lock.pins) for sim in locks)
+        if pins != last:
+            last, still_since = pins, time.monotonic()
+        elif time.monotonic() - still_since >= 15:
+            break
+        await asyncio.sleep(1)
+    report.add(
+        "start-up: PINs the integration wrote (locks holding one); last written after",
+        f"{last} ({sum(bool(sim.lock.pins) for sim in locks)}); "
+        f"{still_since - started_at:.0f} s since hass started",
+    )
+
+
 async def _idle(
     report: Report, hass: HomeAssistant, alone: HomeAssistant, seconds: float
 ) -> list[str]:
@@ -192,10 +210,10 @@ async def _idle(
         f"{(after[1]['wakeups'] - before[1]['wakeups']) / minutes:.0f}",
     )
     jobs = {k: v - before[1]["jobs"].get(k, 0) for k, v in after[1]["jobs"].items()}
+    ours = ", ".join(f"{k} {v / minutes:.1f}" for k, v in sorted(jobs.items()) if k != "other")
     report.add(
-        "idle: executor jobs / min, whole process incl. the probe's 60 (integration's)",
-        f"{sum(jobs.values()) / minutes:.1f} "
-        f"({sum(v for k, v in jobs.items() if k != 'other') / minutes:.1f})",
+        "idle: executor jobs / min, whole process incl. the probe's 60 (integration's by module)",
+        f"{sum(jobs.values()) / minutes:.1f} ({ours or 0})",
     )
     return loads
 
@@ -301,6 +319,8 @@ async def measure(count: int, idle: float, sample: int) -> Report:
             await hass.add_integration(stays, locks)
             loads.append(f"before start {load_average()}")
             await _startup(report, hass, alone, locks)
+            await _pins_settled(report, locks, hass.started_at)
+            await hass.probe(reset=True)
             loads += await _idle(report, hass, alone, idle)
             await _pushes(report, hass, locks, sample)
             _memory(report, hass, alone)
