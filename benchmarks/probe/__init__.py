@@ -41,6 +41,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     probe.install()
     if options.get("lag_interval_ms", 0) > 0:
         probe.start_lag_sampler(options["lag_interval_ms"] / 1000)
+        probe.start_stall_watch(options["lag_interval_ms"] / 1000)
     if options.get("executor_probe_s", 0) > 0:
         probe.start_executor_probe(options["executor_probe_s"])
 

@@ -16,7 +16,9 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from pathlib import Path
 import sys
+import threading
 import time
 from types import FrameType
 from typing import Any
@@ -25,6 +27,8 @@ from typing import Any
 WATCHED = "/custom_components/smartlock_tuya/"
 WATCHED_MODULE = "custom_components.smartlock_tuya"
 STACK_DEPTH = 40
+#: A sampler wake-up this late is a stall (issue 11's target: the loop never stalls 20 ms).
+STALL = 0.020
 
 
 def _owner_of_frames(frame: FrameType | None) -> str | None:
@@ -81,7 +85,11 @@ class Probe:
         self.jobs: Counter[str] = Counter()
         self.lags: list[float] = []
         self.executor_waits: list[float] = []
+        self.late: list[tuple[float, float]] = []  # (monotonic end, lateness) of lags >= 20 ms
+        self.stalled_in: Counter[str] = Counter()  # stack while the loop was stalled: ms seen
         self._tasks: list[asyncio.Task[None]] = []
+        self._tick = time.perf_counter()
+        self._stop = threading.Event()
 
     def install(self) -> None:
         """Wrap the loop's selector, `call_at` and the default executor's `submit`."""
@@ -133,9 +141,30 @@ class Probe:
             while True:
                 asked = time.perf_counter()
                 await asyncio.sleep(interval)
-                self.lags.append(max(0.0, time.perf_counter() - asked - interval))
+                self._tick = woke = time.perf_counter()
+                lag = max(0.0, woke - asked - interval)
+                self.lags.append(lag)
+                if lag >= STALL:
+                    self.late.append((time.monotonic(), lag))
 
         self._tasks.append(self._loop.create_task(sample()))
+
+    def start_stall_watch(self, interval: float) -> None:
+        """A thread that, while the lag sampler is overdue, notes where the loop thread is.
+
+        Every `interval` seconds past `STALL` without a sampler tick adds `interval` to the
+        loop thread's current stack (a sampling profiler of stalled time only).
+        """
+        loop_thread = threading.get_ident()
+
+        def watch() -> None:
+            while not self._stop.wait(interval):
+                if time.perf_counter() - self._tick < STALL + interval:
+                    continue
+                frame = sys._current_frames().get(loop_thread)  # noqa: SLF001
+                self.stalled_in[_stack(frame)] += round(interval * 1000)
+
+        threading.Thread(target=watch, name="bench_probe_stall_watch", daemon=True).start()
 
     def start_executor_probe(self, every: float) -> None:
         """Submit a no-op to the executor every `every` seconds and keep its queue wait."""
@@ -151,6 +180,7 @@ class Probe:
 
     def stop(self) -> None:
         """Stop the samplers (the wrappers stay: they only count)."""
+        self._stop.set()
         for task in self._tasks:
             task.cancel()
 
@@ -158,6 +188,8 @@ class Probe:
         """Forget the lag and wait samples so far: a new measurement window starts."""
         self.lags.clear()
         self.executor_waits.clear()
+        self.late.clear()
+        self.stalled_in.clear()
 
     def snapshot(self) -> dict[str, Any]:
         """Every counter, and the window's lag and wait samples summarised."""
@@ -170,7 +202,28 @@ class Probe:
             "jobs": dict(self.jobs),
             "lag": _summary(self.lags),
             "executor_wait": _summary(self.executor_waits),
+            "late": list(self.late),
+            "stalled_in": self.stalled_in.most_common(8),
         }
+
+
+def _stack(frame: FrameType | None) -> str:
+    """The innermost frames, and the nearest of the integration and of Home Assistant."""
+    inner: list[str] = []
+    ours = theirs = ""
+    depth = 0
+    while frame is not None and depth < STACK_DEPTH:
+        code = frame.f_code
+        where = f"{Path(code.co_filename).name}:{code.co_name}"
+        if len(inner) < 3:
+            inner.append(where)
+        if not ours and WATCHED in code.co_filename:
+            ours = where
+        if not theirs and "/homeassistant/" in code.co_filename:
+            theirs = where
+        frame = frame.f_back
+        depth += 1
+    return " < ".join(inner) + f" | integration: {ours or '-'} | HA: {theirs or '-'}"
 
 
 def _summary(values: list[float]) -> dict[str, float]:
