@@ -141,18 +141,24 @@ def _lag_rows(report: Report, phase: str, probe: dict[str, Any]) -> None:
     if lag.get("count"):
         report.check(f"{phase}: longest loop stall", lag["max_ms"], 20, "ms")
         late = probe["late"]
-        # Stalls that began within 0.5 s after a heartbeat instant (connection.py `_due`:
-        # pings are due on multiples of HEARTBEAT_INTERVAL / 4 of the loop's clock).
-        after_tick = sum(
-            1 for end, size in late if (end - size - LAG_INTERVAL_MS / 1000) % HEARTBEAT_GRID < 0.5
-        )
+        # Stalls due within -0.25..+0.5 s of a heartbeat instant (connection.py `_due`: pings
+        # are due on multiples of HEARTBEAT_INTERVAL / 4 of the loop's clock, time.monotonic).
+        near_tick = sum(1 for end, size in late if (end - size + 0.25) % HEARTBEAT_GRID < 0.75)
         report.add(
-            f"{phase}: loop lag p50 / p99; samples >= 20 ms (of them starting <= 0.5 s after "
-            "a heartbeat instant)",
+            f"{phase}: loop lag p50 / p99; samples >= 20 ms (of them at a heartbeat instant)",
             f"{lag['p50_ms']:.1f} / {lag['p99_ms']:.1f} ms; {lag['over_20ms']} of "
-            f"{lag['count']} ({after_tick})",
+            f"{lag['count']} ({near_tick})",
         )
-        for stack, ms in probe["stalled_in"][:3]:
+        by_ours: dict[str, int] = {}
+        for stack, ms in probe["stalled_in"]:
+            ours = stack.split("| integration: ", 1)[-1].split(" |", 1)[0]
+            by_ours[ours] = by_ours.get(ours, 0) + ms
+        if by_ours:
+            report.notes.append(
+                f"{phase}: stalled time sampled, by the integration's frame on the stack: "
+                + ", ".join(f"{k} {v} ms" for k, v in sorted(by_ours.items(), key=lambda i: -i[1]))
+            )
+        for stack, ms in probe["stalled_in"][:4]:
             report.notes.append(f"{phase}: stalled {ms} ms in {stack}")
     if wait.get("count"):
         report.check(f"{phase}: longest executor queue wait", wait["max_ms"], 50, "ms")

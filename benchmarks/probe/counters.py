@@ -203,7 +203,7 @@ class Probe:
             "lag": _summary(self.lags),
             "executor_wait": _summary(self.executor_waits),
             "late": list(self.late),
-            "stalled_in": self.stalled_in.most_common(8),
+            "stalled_in": self.stalled_in.most_common(40),
         }
 
 
