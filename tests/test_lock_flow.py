@@ -551,7 +551,13 @@ async def test_profile_gone_before_submit(
     profiles_file: Path,
 ) -> None:
     """A user profile shown in the form but deleted before submitting is refused, not used."""
-    profiles = {"mine": {"codec": "unlock_method", "dps": {"create": 1, "delete": 2}}}
+    profiles = {
+        "mine": {
+            "codec": "lock_pro_temp_password",
+            "dps": {"create": 51, "delete": 52},
+            "pin_lengths": [6],
+        }
+    }
     await hass.async_add_executor_job(profiles_file.write_text, json.dumps(profiles))
     result = await _start(hass, init_integration)
     await hass.async_add_executor_job(profiles_file.unlink)
@@ -566,7 +572,13 @@ async def test_profile_without_state_dp(
     profiles_file: Path,
 ) -> None:
     """A profile that names no state DP cannot be contradicted by the lock's report."""
-    profiles = {"mine": {"codec": "unlock_method", "dps": {"create": 1, "delete": 2}}}
+    profiles = {
+        "mine": {
+            "codec": "lock_pro_temp_password",
+            "dps": {"create": 51, "delete": 52},
+            "pin_lengths": [6],
+        }
+    }
     await hass.async_add_executor_job(profiles_file.write_text, json.dumps(profiles))
     result = await _start(hass, init_integration)
     result = await _submit(hass, result["flow_id"], lan_lock_data(lan_lock, "mine"))
@@ -601,7 +613,7 @@ async def test_reconfigure_cloud_lock_with_bad_account_details(
         CONF_DEVICE_ID: WIFI,
         CONF_BACKEND: "cloud",
         "protocol_version": "auto",
-        CONF_PROFILE: "unlock_method",
+        CONF_PROFILE: "lock_pro_dp51",
         CONF_LISTING_IDS: ["L-loft"],
     }
     hass.config_entries.async_add_subentry(
@@ -640,7 +652,7 @@ async def test_unexpected_error_while_testing(
         "custom_components.smartlock_tuya.tuya.lan.LanBackend.connect",
         side_effect=RuntimeError("boom"),
     ):
-        result = await _submit(hass, result["flow_id"], lan_lock_data(lan_lock, "unlock_method"))
+        result = await _submit(hass, result["flow_id"], lan_lock_data(lan_lock, "lock_pro_dp51"))
     assert result["errors"] == {"base": "unknown"}
 
 

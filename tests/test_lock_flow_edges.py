@@ -59,7 +59,7 @@ CLOUD_LOCK = {
     CONF_DEVICE_ID: WIFI,
     CONF_BACKEND: "cloud",
     "protocol_version": "auto",
-    CONF_PROFILE: "unlock_method",
+    CONF_PROFILE: "lock_pro_dp51",
     CONF_LISTING_IDS: ["L-loft"],
 }
 
@@ -90,7 +90,13 @@ async def test_profile_without_state_dp_is_taken_on_trust(
     profiles_file: Path,
 ) -> None:
     """A profile that names no state DP has nothing the lock's report could contradict."""
-    profiles = {"stateless": {"codec": "unlock_method", "dps": {"create": 1, "delete": 2}}}
+    profiles = {
+        "stateless": {
+            "codec": "lock_pro_temp_password",
+            "dps": {"create": 51, "delete": 52},
+            "pin_lengths": [6],
+        }
+    }
     await hass.async_add_executor_job(profiles_file.write_text, json.dumps(profiles))
     result = await _start(hass, init_integration)
     result = await _submit(hass, result["flow_id"], lan_lock_data(lan_lock, "stateless"))
@@ -121,11 +127,11 @@ async def test_reconfigure_a_lock_that_was_not_set_up(
 
     result = await _start(hass, entry, source=SOURCE_RECONFIGURE, subentry_id=LOCK_SUBENTRY)
     assert result["step_id"] == "reconfigure"
-    result = await _submit(hass, result["flow_id"], lan_lock_data(lan_lock, "unlock_method"))
+    result = await _submit(hass, result["flow_id"], lan_lock_data(lan_lock, "lock_pro_dp51"))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert entry.subentries[LOCK_SUBENTRY].data[CONF_PROFILE] == "unlock_method"
+    assert entry.subentries[LOCK_SUBENTRY].data[CONF_PROFILE] == "lock_pro_dp51"
     assert LOCK_SUBENTRY in entry.runtime_data.locks
 
 
@@ -180,11 +186,11 @@ async def test_unexpected_failure_while_testing(
     """
     result = await _start(hass, init_integration)
     with patch.object(LanBackend, "status", side_effect=RuntimeError("boom")):
-        result = await _submit(hass, result["flow_id"], lan_lock_data(lan_lock, "unlock_method"))
+        result = await _submit(hass, result["flow_id"], lan_lock_data(lan_lock, "lock_pro_dp51"))
     assert result["errors"] == {"base": "unknown"}
     assert "Unexpected error testing lock front-door-1" in caplog.text
     # The lock was let go: it serves one local client and would refuse the next form.
-    result = await _submit(hass, result["flow_id"], lan_lock_data(lan_lock, "unlock_method"))
+    result = await _submit(hass, result["flow_id"], lan_lock_data(lan_lock, "lock_pro_dp51"))
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 

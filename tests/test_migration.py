@@ -110,8 +110,10 @@ async def test_zigbee_dp24_moves_to_the_reference_layout(
 
     data = entry.subentries[LOCK_SUBENTRY].data
     assert data[CONF_PROFILE] == "zigbee_gateway_21"
+    # The same entity, its unique id now naming the account (two accounts may share a lock).
     assert (
-        entity_registry.async_get_entity_id("lock", DOMAIN, f"lock_{FRONT_DOOR}") == old.entity_id
+        entity_registry.async_get_entity_id("lock", DOMAIN, f"127.0.0.1_lock_{FRONT_DOOR}")
+        == old.entity_id
     )
     # The old profile read DP 47 as "true = locked"; the lock says DP 8 true: the door is open.
     assert zigbee_lock.dps["8"] is True

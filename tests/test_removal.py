@@ -87,18 +87,18 @@ async def test_removing_an_offline_lock_says_what_stayed(
     assert started.state is ConfigEntryState.LOADED
 
 
-async def test_removing_a_lock_of_an_account_in_retry(
+async def test_removing_a_lock_of_an_account_not_running(
     hass: HomeAssistant,
     started: MockConfigEntry,
     account: StaysSimulator,
     lan_lock: SimulatedLock,
 ) -> None:
-    """Stays is down and the account waits to retry: the lock's PINs still go with it."""
+    """Stays refuses the account (it waits for new credentials): the lock's PINs still go."""
     assert await hass.config_entries.async_unload(started.entry_id)
-    account.inject_fault(FaultKind.SERVER_ERROR, count=1000)
+    account.inject_fault(FaultKind.UNAUTHORIZED, count=1000)
     await hass.config_entries.async_setup(started.entry_id)
     await hass.async_block_till_done()
-    assert started.state is ConfigEntryState.SETUP_RETRY
+    assert started.state is ConfigEntryState.SETUP_ERROR
     hass.config_entries.async_remove_subentry(started, LOCK_SUBENTRY)
     await settle(hass)
     assert pins_on(lan_lock) == {}
@@ -217,7 +217,7 @@ async def test_two_accounts_share_a_lock(
         options=dict(lock_entry.options),
         subentries_data=[
             {
-                "data": lan_lock_data(lan_lock, "unlock_method"),
+                "data": lan_lock_data(lan_lock, "lock_pro_dp51"),
                 "subentry_id": "01JLOCKSUBENTRY0000000002",
                 "subentry_type": SUBENTRY_LOCK,
                 "title": "Front door",

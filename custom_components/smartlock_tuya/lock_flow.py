@@ -331,6 +331,10 @@ class LockSubentryFlow(ConfigSubentryFlow):
             )
         except LockAuthError:
             return _Contact(errors={"base": "invalid_cloud_auth"})
+        except ValueError:
+            # A region this version does not know: the account's details, not the lock's.
+            LOGGER.exception("Lock %s cannot be built", lock[CONF_DEVICE_ID])
+            return _Contact(errors={"base": "unknown"})
         try:
             await backend.connect()
             status = await backend.status()
