@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import secrets
 from typing import Any, Final
 
+from homeassistant import exceptions as ha_exceptions
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -34,6 +35,15 @@ RETENTION: Final = timedelta(days=30)
 
 class StoreTooNewError(Exception):
     """The file was written by a newer major version: refuse it rather than rewrite it."""
+
+
+#: Newer Home Assistant refuses a newer major version itself, before our migration sees it
+#: (the error is absent from 2025.4, where `_async_migrate_func` is asked instead).
+_NEWER_FILE_ERRORS: Final[tuple[type[Exception], ...]] = tuple(
+    error
+    for error in (getattr(ha_exceptions, "UnsupportedStorageVersionError", None),)
+    if isinstance(error, type)
+)
 
 
 class _VersionedStore(Store[dict[str, Any]]):
@@ -88,7 +98,12 @@ class LifecycleStore:
 
         Raises `StoreTooNewError` for a newer file; nothing is saved over it afterwards.
         """
-        self.data = parse_data(await self._store.async_load() or {})
+        try:
+            raw = await self._store.async_load()
+        except _NEWER_FILE_ERRORS as err:
+            found = getattr(err, "found_version", "?")
+            raise StoreTooNewError(f"version {found}") from err
+        self.data = parse_data(raw or {})
         self.loaded = True
         return self.data
 
