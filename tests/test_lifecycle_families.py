@@ -307,3 +307,44 @@ async def test_multiple_offline_pin_tells_the_guest_to_type_it_in_time(
         assert maria.activate_by is not None or joao.activate_by is not None
         assert any("Type it once before" in call.data["message"] for call in calls)
         await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_lengths_the_profile_refuses_wait_for_the_owner(
+    hass: HomeAssistant,
+    account: StaysSimulator,
+    gateway: SimulatedGateway,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A subentry whose stored lengths (7) the profile (6) refuses: one alert, no push."""
+    zigbee = _zigbee(gateway)
+    zigbee["data"]["pin_lengths"] = [7]
+    entry = account_entry(account, zigbee)
+    await _start(hass, entry, {})
+    maria = _manager(entry).credentials[MARIA_ZIGBEE]
+    assert maria.state is CredentialState.FAILED
+    assert maria.last_error == "create: pin_length"
+    assert maria.next_attempt == maria.ends  # no hammering
+    assert pins_on(_sub(gateway)) == {}
+    issue = issue_registry.async_get_issue(DOMAIN, f"pin_R-maria_{ZIGBEE_SUBENTRY}")
+    assert issue is not None
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_new_dates_on_a_cloud_lock_delete_and_create_again(
+    hass: HomeAssistant, account: StaysSimulator, fake: FakeTuyaCloud
+) -> None:
+    """Tuya Cloud cannot change a window: the PIN is deleted and created with the new one."""
+    entry = account_entry(account, _cloud(pin_lengths=[7]))
+    with patch.dict("custom_components.smartlock_tuya.backends.CLOUD_API_HOSTS", {"eu": fake.host}):
+        await _start(hass, entry, {}, fake)
+        manager = _manager(entry)
+        pin = manager.credentials[MARIA_CLOUD].pin
+        await account.change_reservation("R-maria", checkOutDate="2026-03-13")
+        await entry.runtime_data.coordinator.async_refresh()
+        await settle(hass)
+        maria = manager.credentials[MARIA_CLOUD]
+        assert maria.state is CredentialState.ACTIVE
+        assert maria.pin == pin
+        assert maria.ends == at(13, 11, 30)
+        assert [p.pin for p in fake.live(WIFI)].count(pin) == 1
+        await hass.config_entries.async_unload(entry.entry_id)
