@@ -137,15 +137,11 @@ def test_references_stay_within_the_codec_range() -> None:
     store.data.last_refs.clear()
     full = {store.next_ref("tiny", range(1, 3)) for _ in range(2)}
     assert full == {1, 2}
+    held = parse_data(
+        {"credentials": [{**GOOD, "key": f"R-{ref}|tiny", "ref": ref} for ref in (1, 2)]}
+    )
+    store.data.credentials.update(held.credentials)
     with pytest.raises(ValueError, match="in use"):
-        store.data.credentials.update(
-            {
-                CredentialKey(f"R-{ref}", "tiny"): parse_data(
-                    {"credentials": [{**GOOD, "key": f"R-{ref}|tiny", "ref": ref}]}
-                ).credentials[CredentialKey(f"R-{ref}", "tiny")]
-                for ref in (1, 2)
-            }
-        )
         store.next_ref("tiny", range(1, 3))
 
 
