@@ -327,6 +327,12 @@ async def test_lengths_the_profile_refuses_wait_for_the_owner(
     assert pins_on(_sub(gateway)) == {}
     issue = issue_registry.async_get_issue(DOMAIN, f"pin_R-maria_{ZIGBEE_SUBENTRY}")
     assert issue is not None
+    # A restart looks again (the owner may have fixed the lock meanwhile), and still waits.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await settle(hass)
+    maria = _manager(entry).credentials[MARIA_ZIGBEE]
+    assert maria.last_error == "create: pin_length"
+    assert pins_on(_sub(gateway)) == {}
     await hass.config_entries.async_unload(entry.entry_id)
 
 
