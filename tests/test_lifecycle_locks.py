@@ -137,10 +137,10 @@ async def test_pin_length_is_a_preference(
     assert manager_of(entry).operations.pin_length(LOCK_SUBENTRY, "L-beach") == 8
 
 
-async def test_new_dates_on_a_lock_that_cannot_modify(
+async def test_new_dates_move_the_window_on_the_lock(
     hass: HomeAssistant, started: MockConfigEntry, account: StaysSimulator, lan_lock: SimulatedLock
 ) -> None:
-    """A lock without a modify DP gets the new window by delete and create, same PIN."""
+    """New dates reach the lock (a Lock Pro modifies in place), with the same PIN."""
     pin = credential(started, MARIA).pin
     await account.change_reservation("R-maria", checkOutDate="2026-03-13")
     await started.runtime_data.coordinator.async_refresh()
