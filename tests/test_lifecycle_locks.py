@@ -109,16 +109,15 @@ async def test_regenerate_with_one_lock_away_tells_every_door(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_pin_length_the_lock_cannot_take(
+async def test_pin_length_is_a_preference(
     hass: HomeAssistant,
     request: pytest.FixtureRequest,
     account: StaysSimulator,
     lock_entry: MockConfigEntry,
     lan_lock: SimulatedLock,
-    clock: Clock,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    """Case 15: 4 digits for a 6-10 digit lock is a clear alert at once, not endless failures."""
+    """Case 15 / issue 8 item 6: 4 digits asked of a 6-10 digit lock gives the nearest, 6."""
     lock_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
         lock_entry, options={**lock_entry.options, "pin_length": 4}
@@ -126,25 +125,16 @@ async def test_pin_length_the_lock_cannot_take(
     entry = await set_up(request, hass, lock_entry)
     await settle(hass)
     maria = credential(entry, MARIA)
-    assert maria.state is CredentialState.FAILED
-    assert maria.last_error == "create: pin_length"
-    issue = issue_registry.async_get_issue(DOMAIN, f"pin_R-maria_{LOCK_SUBENTRY}")
-    assert issue is not None
-    assert issue.translation_placeholders["error"] == "pin_length"
-    assert lan_lock.commands == []  # the lock was never asked for what it cannot take
-    assert credential(entry, JOAO).state is CredentialState.FAILED  # told at booking time
-    await travel(hass, clock, at(10, 14), step=timedelta(minutes=20))
-    assert lan_lock.commands == []
-    assert credential(entry, MARIA).attempts == 1
-
-    # The owner fixes the options: the PIN is chosen again, at the length the lock takes.
-    hass.config_entries.async_update_entry(entry, options={**entry.options, "pin_length": 6})
-    await settle(hass)
-    maria = credential(entry, MARIA)
     assert maria.state is CredentialState.ACTIVE
     assert len(maria.pin) == 6
     assert maria.pin in pins_on(lan_lock)
+    assert len(credential(entry, JOAO).pin) == 6
     assert issue_registry.async_get_issue(DOMAIN, f"pin_R-maria_{LOCK_SUBENTRY}") is None
+
+    # A longer preference the lock takes is used as it is.
+    hass.config_entries.async_update_entry(entry, options={**entry.options, "pin_length": 8})
+    await settle(hass)
+    assert manager_of(entry).operations.pin_length(LOCK_SUBENTRY, "L-beach") == 8
 
 
 async def test_new_dates_move_the_window_on_the_lock(

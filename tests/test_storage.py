@@ -114,6 +114,37 @@ def test_references_never_reused() -> None:
     assert store.next_ref("lock") == 2  # wraps around, past the revoked credential's ref 1
 
 
+def test_references_stay_within_the_codec_range() -> None:
+    """A Zigbee lock's ids (1-999): the count wraps within them, past every id still held."""
+    store = LifecycleStore.__new__(LifecycleStore)
+    store.data = parse_data(
+        {
+            "credentials": [
+                {**GOOD, "ref": 1, "state": "revoked"},
+                {**GOOD, "key": "R-2|lock", "ref": 2},
+                {**GOOD, "key": "R-3|lock", "ref": 999},
+            ],
+            "last_refs": {"lock": 997},
+        }
+    )
+    zigbee = range(1, 1000)
+    assert store.next_ref("lock", zigbee) == 998
+    assert store.next_ref("lock", zigbee) == 3  # 999, 1 and 2 are held by stored credentials
+    store.data.last_refs["lock"] = 5000  # handed out before the range was known
+    assert store.next_ref("lock", zigbee) in zigbee
+    assert all(store.next_ref("fresh", zigbee) in zigbee for _ in range(50))
+    store.data.credentials.clear()
+    store.data.last_refs.clear()
+    full = {store.next_ref("tiny", range(1, 3)) for _ in range(2)}
+    assert full == {1, 2}
+    held = parse_data(
+        {"credentials": [{**GOOD, "key": f"R-{ref}|tiny", "ref": ref} for ref in (1, 2)]}
+    )
+    store.data.credentials.update(held.credentials)
+    with pytest.raises(ValueError, match="in use"):
+        store.next_ref("tiny", range(1, 3))
+
+
 def test_prune_after_retention() -> None:
     """Revoked credentials and past stays go once `RETENTION` has passed; live ones stay."""
     store = LifecycleStore.__new__(LifecycleStore)

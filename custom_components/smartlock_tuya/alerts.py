@@ -8,6 +8,7 @@ dates changed (a new attempt begins), or the window ended.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import persistent_notification
@@ -94,6 +95,45 @@ class Alerts:
             self.lock_name(credential.key.lock_id),
             credential.attempts,
             type(error).__name__,
+        )
+
+    def still_valid(self, credential: Credential, until: datetime, clear_code: str | None) -> None:
+        """Tell the owner an offline PIN opens the door until `until`, and whether it can go sooner.
+
+        The clear code itself is never shown: repairs and notifications are stored on disk
+        and a clear code is a door secret; the text only says that Tuya issued one.
+        """
+        when = dt_util.as_local(until).strftime("%Y-%m-%d %H:%M")
+        placeholders = {
+            "lock": self.lock_name(credential.key.lock_id),
+            "reservation": credential.key.reservation_id,
+            "guest": credential.guest_name or "-",
+            "until": when,
+        }
+        key = "offline_pin_clear_code" if clear_code else "offline_pin_still_valid"
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            issue_id(credential.key),
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=key,
+            translation_placeholders=placeholders,
+        )
+        persistent_notification.async_create(
+            self._hass,
+            f"The offline PIN of reservation {placeholders['reservation']} "
+            f"({placeholders['guest']}) keeps opening {placeholders['lock']} until {when}; "
+            "it is removed at that time."
+            + (" Tuya issued a clear code that removes it sooner." if clear_code else ""),
+            title="SmartLock Tuya",
+            notification_id=issue_id(credential.key),
+        )
+        LOGGER.warning(
+            "The offline PIN of reservation %s keeps working on lock %s until %s",
+            credential.key.reservation_id,
+            placeholders["lock"],
+            when,
         )
 
     def alert(self, credential: Credential, operation: str, error: str) -> None:

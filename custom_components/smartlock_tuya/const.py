@@ -55,11 +55,17 @@ RETRY_BACKOFF: Final = 1.0
 DEFAULT_MESSAGE_TEMPLATES: Final = {
     "en": (
         "Hello {{ guest_name }}! Your door code for {{ listing }} is {{ pin }}. "
-        "It works from {{ starts }} to {{ ends }} on: {{ locks }}. Have a good stay!"
+        "It works from {{ starts }} to {{ ends }} on: {{ locks }}."
+        "{% if activate_by %} Type it once before {{ activate_by }}, or it will not"
+        " work.{% endif %}"
+        " Have a good stay!"
     ),
     "pt-BR": (
         "Olá {{ guest_name }}! Sua senha da porta de {{ listing }} é {{ pin }}. "
-        "Ela vale de {{ starts }} até {{ ends }} em: {{ locks }}. Boa estadia!"
+        "Ela vale de {{ starts }} até {{ ends }} em: {{ locks }}."
+        "{% if activate_by %} Digite-a uma vez antes de {{ activate_by }}, senão ela não"
+        " funcionará.{% endif %}"
+        " Boa estadia!"
     ),
 }
 

@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING, Final
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .pins import MAX_LENGTH, MIN_LENGTH, generate
+from .pins import generate
 from .scheduler import Credential, CredentialKey, CredentialState, window_fits
-from .tuya import PinProfile
 
 if TYPE_CHECKING:
     from .lifecycle import PinManager
 
 #: How long `create_pin` waits for the lock's answer before saying the PIN is pending.
 CREATE_WAIT: Final = 30.0
+#: The lock refused a staff PIN's digits because it holds them already.
+DUPLICATE: Final = "create: DuplicatePinError"
 #: A staff PIN's create failed for one of these reasons: no retry will put it on the lock.
 REFUSALS: Final = (
     "create: LockRejectedError",
@@ -46,13 +47,6 @@ class CredentialRequests:
         """Serve requests on behalf of this account's lifecycle."""
         self._manager = manager
 
-    def _length_for(self, profile: PinProfile | None) -> int:
-        """The account's PIN length, brought within what the lock takes."""
-        length = self._manager.pin_length
-        if profile is None:
-            return length
-        return max(profile.pin_min, MIN_LENGTH, min(length, profile.pin_max, MAX_LENGTH))
-
     async def async_create_staff_pin(
         self, lock_id: str, name: str, starts: datetime, ends: datetime, pin: str | None
     ) -> Credential:
@@ -68,8 +62,9 @@ class CredentialRequests:
         profile = manager.locks[lock_id].profile
         async with manager.sync_lock:
             taken = manager.operations.taken_pins({lock_id}, starts, ends)
+            chosen = pin is None
             if pin is None:
-                pin = generate(self._length_for(profile), taken=taken).pin
+                pin = generate(manager.operations.pin_length(lock_id), taken=taken).pin
             elif pin in taken:
                 raise RequestError("pin_in_use")
             elif profile and profile.check_pin(pin) is not None:
@@ -79,22 +74,30 @@ class CredentialRequests:
             manager.credentials[key] = Credential(
                 key=key,
                 listing_id="",
-                ref=manager.store.next_ref(lock_id),
+                ref=manager.operations.ref_for(lock_id),
                 pin=pin,
                 starts=starts,
                 ends=ends,
                 guest_name=name,
                 adhoc=True,
             )
+            if chosen:  # other digits may be tried while the caller waits, not after
+                manager.operations.rechoosable.add(key)
             manager.store.audit("staff_pin_scheduled", key, name)
             await manager.store.async_save()
         # A slow lock is no error: the caller learns that the PIN is pending.
         sync = manager.entry.async_create_background_task(
             manager.hass, manager.async_sync(), f"{DOMAIN} staff PIN"
         )  # an entry's task: it goes on after the wait, and stops with the entry
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(sync), CREATE_WAIT)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(sync), CREATE_WAIT)
+        finally:
+            manager.operations.rechoosable.discard(key)
         credential = manager.credentials[key]
+        if credential.last_error == DUPLICATE and not credential.on_lock:
+            await self.async_revoke([key])
+            raise RequestError("pin_in_use")  # the lock holds these digits for someone else
         if credential.state is not CredentialState.ACTIVE and (
             credential.last_error in REFUSALS and not credential.on_lock
         ):
@@ -131,7 +134,7 @@ class CredentialRequests:
             lock_ids = {c.key.lock_id for c in credentials}
             lock_ids.update(manager.locks_by_listing().get(first.listing_id, ()))
             taken = manager.operations.taken_pins(lock_ids, first.starts, first.ends)
-            pin = generate(manager.pin_length, taken=taken).pin  # the old PIN is taken
+            pins: dict[int, str] = {}  # one new PIN per length the locks take
             for credential in credentials:
                 if credential.on_lock:
                     before = credential.state
@@ -142,8 +145,11 @@ class CredentialRequests:
                         credential.attempts, credential.next_attempt = 0, None
                         manager.alerts.clear(credential)
                         continue
-                credential.pin = pin
-                credential.ref = manager.store.next_ref(credential.key.lock_id)
+                length = manager.operations.pin_length(credential.key.lock_id, first.listing_id)
+                if length not in pins:  # the old PINs are taken
+                    pins[length] = generate(length, taken=taken).pin
+                credential.pin = pins[length]
+                credential.ref = manager.operations.ref_for(credential.key.lock_id)
                 credential.state = CredentialState.SCHEDULED
                 credential.lock_pin_id = None
                 credential.unconfirmed = False

@@ -188,6 +188,7 @@ class GuestMessenger:
             starts=first.starts,
             ends=first.ends,
             time_zone=coordinator.clock.time_zone,
+            activate_by=min((c.activate_by for c in credentials if c.activate_by), default=None),
         )
         await async_send(
             manager.hass,

@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Final
 
 from .const import EVENT_PIN_CREATED, EVENT_PIN_REVOKED, LOGGER
 from .pins import generate
-from .scheduler import Action, Credential, CredentialState, Desired, Verb
+from .profile_choice import allowed_lengths, length_for
+from .scheduler import Action, Credential, CredentialKey, CredentialState, Desired, Verb
 from .tuya import (
+    CreatedPin,
+    DuplicatePinError,
     InvalidPinError,
     LockError,
     LockRejectedError,
@@ -23,6 +26,7 @@ from .tuya import (
     PinWindow,
     UnsupportedOperationError,
 )
+from .tuya.cloud import OfflineCreatedPin, OfflinePinStillValidError
 
 if TYPE_CHECKING:
     from .lifecycle import PinManager
@@ -42,6 +46,10 @@ _OPERATIONS: Final = {
 }
 #: Why a PIN waits for the owner: its length does not fit the lock.
 PIN_LENGTH_ERROR: Final = "create: pin_length"
+#: Why a revoke waits: an offline Cloud PIN works on, whatever we do, until its end.
+OFFLINE_ERROR: Final = "revoke: offline_pin_still_valid"
+#: Fresh digits tried at once after a lock refused a PIN as a duplicate, before backing off.
+DUPLICATE_TRIES: Final = 3
 
 
 class LockOperations:
@@ -50,6 +58,8 @@ class LockOperations:
     def __init__(self, manager: PinManager) -> None:
         """Act on behalf of this account's lifecycle."""
         self._manager = manager
+        #: Staff PINs whose digits may still change: chosen by us, the caller still waiting.
+        self.rechoosable: set[CredentialKey] = set()
 
     async def run(self, action: Action) -> None:
         """Carry out one action; any error is one credential's failure, never the whole sync."""
@@ -84,10 +94,41 @@ class LockOperations:
             and starts < credential.ends
         }
 
+    def _lengths(self, lock_id: str) -> frozenset[int]:
+        lock = self._manager.locks.get(lock_id)
+        return allowed_lengths(lock) if lock is not None else frozenset()
+
+    def pin_length(self, lock_id: str, listing_id: str = "") -> int:
+        """The PIN length for this lock: one every lock of the listing takes, if there is one.
+
+        The account's `pin_length` is a preference: the nearest length the locks take wins,
+        so that one PIN opens every door; where they share none, this lock's own nearest.
+        A lock whose lengths are unknown takes the preference as it is.
+        """
+        preferred = self._manager.pin_length
+        own = self._lengths(lock_id)
+        if not own:
+            return preferred
+        shared = own
+        for other in self._manager.locks_by_listing().get(listing_id, ()):
+            shared &= self._lengths(other) or shared
+        return length_for(shared, preferred) or length_for(own, preferred) or preferred
+
+    def ref_for(self, lock_id: str) -> int:
+        """A fresh reference within the ids the lock's codec carries."""
+        lock = self._manager.locks.get(lock_id)
+        refs = lock.profile.ref_range if lock is not None and lock.profile else None
+        return self._manager.store.next_ref(lock_id, refs)
+
     def pin_for(self, desired: Desired) -> str:
-        """The reservation's PIN: the same on every lock of the listing, else a new one."""
+        """The reservation's PIN: the same on every lock of the listing that takes its length."""
+        length = self.pin_length(desired.key.lock_id, desired.listing_id)
         for credential in self._manager.credentials.values():
-            if credential.key.reservation_id == desired.key.reservation_id and credential.live:
+            if (
+                credential.key.reservation_id == desired.key.reservation_id
+                and credential.live
+                and len(credential.pin) == length
+            ):
                 return credential.pin
         lock_ids = {
             desired.key.lock_id,
@@ -95,8 +136,33 @@ class LockOperations:
         }
         taken = self.taken_pins(lock_ids, desired.starts, desired.ends)
         phone = desired.phone or self._manager.messages.phone(desired.key.reservation_id)
-        manager = self._manager
-        return generate(manager.pin_length, source=manager.pin_source, phone=phone, taken=taken).pin
+        source = self._manager.pin_source
+        return generate(length, source=source, phone=phone, taken=taken).pin
+
+    def choose_again(self, credential: Credential) -> None:
+        """Other digits after a duplicate, for every lock of the stay still waiting for them.
+
+        The refused PIN is not on this lock; locks that already hold it keep it (the guest's
+        message then names each door's PIN), the others take the new one with this lock,
+        and the guest is told again.
+        """
+        old = credential.pin
+        lock_ids = {
+            credential.key.lock_id,
+            *self._manager.locks_by_listing().get(credential.listing_id, ()),
+        }
+        taken = self.taken_pins(lock_ids, credential.starts, credential.ends) | {old}
+        new = generate(len(old), taken=taken).pin
+        for other in self._manager.credentials.values():
+            if other is credential or (
+                other.key.reservation_id == credential.key.reservation_id
+                and not credential.adhoc
+                and other.live
+                and other.pin == old
+                and not other.on_lock
+            ):
+                other.pin, other.notified = new, False
+        self._manager.store.audit("pin_rechosen", credential.key, "duplicate")
 
     # -- the verbs --------------------------------------------------------------------------
 
@@ -107,7 +173,7 @@ class LockOperations:
         credential = Credential(
             key=desired.key,
             listing_id=desired.listing_id,
-            ref=manager.store.next_ref(desired.key.lock_id),
+            ref=self.ref_for(desired.key.lock_id),
             pin=self.pin_for(desired),
             starts=desired.starts,
             ends=desired.ends,
@@ -146,25 +212,44 @@ class LockOperations:
             manager.alerts.failed(credential, "create", err)
             await manager.store.async_save()
             return
-        credential.unconfirmed = True
-        await manager.store.async_save()  # a crash from here on must find "maybe"
-        try:
-            created = await lock.backend.create_pin(self._request(credential))
-        except LockError as err:
-            if isinstance(err, NOT_APPLIED):
-                credential.unconfirmed = False  # the lock said no: nothing of it is there
-            manager.alerts.failed(credential, "create", err)
-            await manager.store.async_save()
+        created = await self._create(credential, lock)
+        if created is None:
             return
         credential.state = CredentialState.ACTIVE
         credential.unconfirmed = False
         credential.lock_pin_id = created.lock_pin_id
         if created.pin is not None:
             credential.pin = created.pin  # an offline password: Tuya chose it
+        if isinstance(created, OfflineCreatedPin):
+            credential.activate_by = created.activate_by
         manager.alerts.succeeded(credential)
         manager.store.audit("pushed", action.key)
         await manager.store.async_save()
         manager.alerts.fire(EVENT_PIN_CREATED, credential)
+
+    async def _create(self, credential: Credential, lock: LockRuntime) -> CreatedPin | None:
+        """Create the PIN; a duplicate is tried again at once with other digits where we may.
+
+        A guest's digits are ours to change; a staff PIN's only while its caller waits for
+        them (`rechoosable`). Returns `None` once the failure is recorded.
+        """
+        manager = self._manager
+        for attempt in range(1, DUPLICATE_TRIES + 1):
+            credential.unconfirmed = True
+            await manager.store.async_save()  # a crash from here on must find "maybe"
+            try:
+                return await lock.backend.create_pin(self._request(credential))
+            except LockError as err:
+                if isinstance(err, NOT_APPLIED):
+                    credential.unconfirmed = False  # the lock said no: nothing of it is there
+                mine = not credential.adhoc or credential.key in self.rechoosable
+                if isinstance(err, DuplicatePinError) and mine and attempt < DUPLICATE_TRIES:
+                    self.choose_again(credential)
+                    continue
+                manager.alerts.failed(credential, "create", err)
+                await manager.store.async_save()
+                return None
+        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
 
     async def _fits(self, credential: Credential, lock: LockRuntime) -> bool:
         """Whether the PIN fits the lock; one that never left us is chosen again if it can."""
@@ -174,7 +259,8 @@ class LockOperations:
         if credential.lock_pin_id is None and not credential.unconfirmed:
             # Chosen under other options (the PIN length was changed since): choose again.
             taken = self.taken_pins({credential.key.lock_id}, credential.starts, credential.ends)
-            pin = generate(self._manager.pin_length, taken=taken).pin
+            length = self.pin_length(credential.key.lock_id, credential.listing_id)
+            pin = generate(length, taken=taken).pin
             if profile.check_pin(pin) is None:
                 credential.pin, credential.notified = pin, False
                 return True
@@ -242,6 +328,9 @@ class LockOperations:
                 await self._clear(credential, lock)
             elif credential.lock_pin_id is not None:
                 await self._delete(credential, lock)
+        except OfflinePinStillValidError as err:
+            await self._still_valid(credential, err)
+            return
         except LockError as err:
             manager.alerts.failed(credential, "revoke", err)
             await manager.store.async_save()
@@ -253,6 +342,16 @@ class LockOperations:
         manager.store.audit("revoked", credential.key)
         await manager.store.async_save()
         manager.alerts.fire(EVENT_PIN_REVOKED, credential)
+
+    async def _still_valid(self, credential: Credential, err: OfflinePinStillValidError) -> None:
+        """An offline PIN works on until its end: say so once, and revoke again at that end."""
+        manager = self._manager
+        credential.next_attempt = err.until or credential.ends
+        if credential.last_error != OFFLINE_ERROR:
+            credential.last_error = OFFLINE_ERROR
+            manager.store.audit("offline_pin_still_valid", credential.key)
+            manager.alerts.still_valid(credential, credential.next_attempt, err.clear_code)
+        await manager.store.async_save()
 
     async def _delete(self, credential: Credential, lock: LockRuntime) -> None:
         """Delete the PIN; one the backend cannot delete ends with its window on the lock."""

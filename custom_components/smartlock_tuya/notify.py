@@ -50,11 +50,13 @@ def render_message(
     starts: datetime,
     ends: datetime,
     time_zone: tzinfo,
+    activate_by: datetime | None = None,
 ) -> str:
     """The message for one guest, listing every door; times on the listing's wall clock.
 
     `pin` is the PIN when every door shares it (the usual case), else each door with its own.
-    Raises whatever the template raises.
+    `activate_by` is when a Tuya Cloud offline PIN must have been typed once (it never starts
+    working otherwise), empty when no door needs that. Raises whatever the template raises.
     """
     pins = {door.pin for door in doors}
     pin = (
@@ -72,6 +74,9 @@ def render_message(
                 "ends": ends.astimezone(time_zone).strftime("%d/%m %H:%M"),
                 "locks": ", ".join(door.lock for door in doors),
                 "doors": [{"lock": door.lock, "pin": door.pin} for door in doors],
+                "activate_by": (
+                    activate_by.astimezone(time_zone).strftime("%d/%m %H:%M") if activate_by else ""
+                ),
             },
             parse_result=False,
         )

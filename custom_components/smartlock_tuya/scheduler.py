@@ -105,6 +105,8 @@ class Credential:
     #: The guest message: attempts so far and when the next one is due.
     message_attempts: int = 0
     message_retry: datetime | None = None
+    #: A Cloud `multiple` offline PIN starts working only if typed once before this moment.
+    activate_by: datetime | None = None
 
     @property
     def on_lock(self) -> bool:

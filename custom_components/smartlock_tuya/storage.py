@@ -149,23 +149,27 @@ class LifecycleStore:
             )
         )
 
-    def next_ref(self, lock_id: str) -> int:
+    def next_ref(self, lock_id: str, refs: range | None = None) -> int:
         """A reference (the lock's number for a PIN) never used on this lock while stored.
 
         References move forward from the last one handed out, so a freed one is not reused
         while its PIN might still be on the lock; a lock first seen starts at a random one,
-        so that a wiped store or a re-added account does not meet its own old PINs.
+        so that a wiped store or a re-added account does not meet its own old PINs. `refs`
+        is the range the lock's codec can carry (a Zigbee lock's ids 1-999): the count wraps
+        within it, skipping every id a stored credential still holds.
         """
+        span = refs if refs else range(1, MAX_REF + 1)
         used = {
             credential.ref
             for credential in self.data.credentials.values()
             if credential.key.lock_id == lock_id
         }
         last = self.data.last_refs.get(lock_id)
-        if last is None:
-            last = secrets.randbelow(MAX_REF)
-        for step in range(1, MAX_REF + 1):
-            ref = (last + step - 1) % MAX_REF + 1
+        offset = span.index(last) if last is not None and last in span else None
+        if offset is None:
+            offset = secrets.randbelow(len(span))
+        for step in range(1, len(span) + 1):
+            ref = span[(offset + step) % len(span)]
             if ref not in used:
                 self.data.last_refs[lock_id] = ref
                 return ref
@@ -297,6 +301,7 @@ def _credential(item: dict[str, Any]) -> Credential:
         unconfirmed=bool(item.get("unconfirmed", False)),
         message_attempts=_whole(item.get("message_attempts", 0)),
         message_retry=_optional_time(item.get("message_retry")),
+        activate_by=_optional_time(item.get("activate_by")),
     )
 
 
@@ -321,6 +326,7 @@ def _dump_credential(credential: Credential) -> dict[str, Any]:
         "unconfirmed": credential.unconfirmed,
         "message_attempts": credential.message_attempts,
         "message_retry": credential.message_retry.isoformat() if credential.message_retry else None,
+        "activate_by": credential.activate_by.isoformat() if credential.activate_by else None,
     }
 
 

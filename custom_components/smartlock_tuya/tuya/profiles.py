@@ -84,6 +84,11 @@ class PinProfile:
         return self.dps.modify is not None and CODECS[self.codec].can_modify
 
     @property
+    def ref_range(self) -> range:
+        """The ids the codec can carry for a PIN; empty where the lock chooses them."""
+        return CODECS[self.codec].ref_range
+
+    @property
     def can_control(self) -> bool:
         """Whether the lock can be locked and unlocked remotely."""
         return self.dps.control is not None
