@@ -169,7 +169,7 @@ async def test_partial_read_does_not_block_a_confirmed_cancellation(
 ) -> None:
     """Case 5: a cancellation Stays confirmed by id goes through, even after a partial read."""
     maria = credential(started, MARIA)
-    account.add_raw_reservation({"_id": "junk", "checkInDate": "soon"})
+    account.add_raw_reservation({"checkInDate": "soon"})
     await _refresh(hass, started)
     assert not manager_of(started).store.data.stays_complete
     await account.cancel_reservation("R-maria")

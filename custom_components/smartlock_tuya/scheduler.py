@@ -205,6 +205,7 @@ def plan(
     complete: bool,
     gone: frozenset[str] = frozenset(),
     known: frozenset[str] = frozenset(),
+    unknown: frozenset[str] = frozenset(),
 ) -> list[Action]:
     """The next step for every credential, revocations first.
 
@@ -212,7 +213,9 @@ def plan(
     credential's absence mean anything, and even then its reservation is re-checked by id
     first; `gone` holds the reservations Stays confirmed cancelled or deleted (by id, so
     they count even after a partial read), and `known` those Stays has as live: one of them
-    that no longer wants a lock (moved listing, lock unmapped) leaves that lock.
+    that no longer wants a lock (moved listing, lock unmapped) leaves that lock. `unknown`
+    holds the reservations whose records Stays sent unreadable: for them alone the read is
+    partial.
     """
     actions: list[Action] = []
     rechecks: set[str] = set()
@@ -226,7 +229,7 @@ def plan(
             want,
             have,
             now,
-            complete=complete,
+            complete=complete and key.reservation_id not in unknown,
             gone=key.reservation_id in gone or key.reservation_id in known,
         )
         if action is Verb.RECHECK:
