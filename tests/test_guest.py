@@ -22,7 +22,7 @@ from custom_components.smartlock_tuya.const import (
 )
 from custom_components.smartlock_tuya.scheduler import CredentialState
 from simulators.stays_server import FaultKind, StaysSimulator
-from simulators.tuya_lock import SimulatedLock, load_profiles as raw_profiles
+from simulators.tuya_lock import SimulatedLock
 
 from .conftest import FRONT_DOOR, LOCAL_KEY, LOCK_SUBENTRY, Clock, account_entry, lan_lock_data
 from .helpers import MARIA, at, credential, pins_on, settle, travel
@@ -235,7 +235,6 @@ async def test_one_message_for_two_doors(
         device_id="gate-1",
         local_key=LOCAL_KEY,
         version="3.4",
-        profile=raw_profiles()[lock_profile],
         clock=lambda: dt_util.utcnow().timestamp(),
     )
     await gate.start()

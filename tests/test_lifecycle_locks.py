@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartlock_tuya.const import DOMAIN, SUBENTRY_LOCK
 from custom_components.smartlock_tuya.scheduler import CredentialKey, CredentialState
 from simulators.stays_server import StaysSimulator
-from simulators.tuya_lock import SimulatedLock, load_profiles as raw_profiles
+from simulators.tuya_lock import SimulatedLock
 
 from .conftest import (
     FRONT_DOOR,
@@ -41,7 +41,6 @@ async def gate(socket_enabled: None, lock_profile: str) -> AsyncIterator[Simulat
         device_id="gate-1",
         local_key=LOCAL_KEY,
         version="3.4",
-        profile=raw_profiles()[lock_profile],
         clock=lambda: dt_util.utcnow().timestamp(),
     )
     await lock.start()
@@ -110,7 +109,6 @@ async def test_regenerate_with_one_lock_away_tells_every_door(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-@pytest.mark.parametrize("lock_profile", ["zigbee_dp24"])
 async def test_pin_length_the_lock_cannot_take(
     hass: HomeAssistant,
     request: pytest.FixtureRequest,
@@ -120,10 +118,10 @@ async def test_pin_length_the_lock_cannot_take(
     clock: Clock,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    """Case 15: 7 digits for a 6-digit lock is a clear alert at once, not endless failures."""
+    """Case 15: 4 digits for a 6-10 digit lock is a clear alert at once, not endless failures."""
     lock_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
-        lock_entry, options={**lock_entry.options, "pin_length": 7}
+        lock_entry, options={**lock_entry.options, "pin_length": 4}
     )
     entry = await set_up(request, hass, lock_entry)
     await settle(hass)
@@ -149,11 +147,10 @@ async def test_pin_length_the_lock_cannot_take(
     assert issue_registry.async_get_issue(DOMAIN, f"pin_R-maria_{LOCK_SUBENTRY}") is None
 
 
-@pytest.mark.parametrize("lock_profile", ["zigbee_dp24"])
-async def test_new_dates_on_a_lock_that_cannot_modify(
+async def test_new_dates_move_the_window_on_the_lock(
     hass: HomeAssistant, started: MockConfigEntry, account: StaysSimulator, lan_lock: SimulatedLock
 ) -> None:
-    """A lock without a modify DP gets the new window by delete and create, same PIN."""
+    """New dates reach the lock (a Lock Pro modifies in place), with the same PIN."""
     pin = credential(started, MARIA).pin
     await account.change_reservation("R-maria", checkOutDate="2026-03-13")
     await started.runtime_data.coordinator.async_refresh()
