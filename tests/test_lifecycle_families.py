@@ -354,3 +354,30 @@ async def test_new_dates_on_a_cloud_lock_delete_and_create_again(
         assert maria.ends == at(13, 11, 30)
         assert [p.pin for p in fake.live(WIFI)].count(pin) == 1
         await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_unconfirmed_zigbee_create_is_deleted_on_cancellation(
+    hass: HomeAssistant, account: StaysSimulator, gateway: SimulatedGateway, clock: Clock
+) -> None:
+    """Case 2 on a Zigbee lock: a create the lock took but never confirmed is cleared by its id.
+
+    Our id is the lock's id for the PIN, so the lifecycle learns nothing it did not choose:
+    asking again with the same id, then deleting it, leaves the lock clean.
+    """
+    sub = _sub(gateway)
+    sub.lose_next_reply(3)  # the create, then both deletes the backend clears it with: all lost
+    entry = account_entry(account, _zigbee(gateway))
+    await _start(hass, entry, {})
+    maria = _manager(entry).credentials[MARIA_ZIGBEE]
+    assert maria.unconfirmed  # no answer came: "maybe on the lock"
+    assert maria.state is CredentialState.SCHEDULED
+
+    await account.cancel_reservation("R-maria")
+    reservation = await entry.runtime_data.client.reservation("R-maria")
+    await _manager(entry).async_apply_reservation(reservation, "R-maria")  # the webhook
+    await travel(hass, clock, at(10, 13), step=timedelta(minutes=5))  # past the backoffs
+    maria = _manager(entry).credentials[MARIA_ZIGBEE]
+    assert maria.state is CredentialState.REVOKED
+    assert not maria.unconfirmed
+    assert maria.pin not in pins_on(sub)
+    await hass.config_entries.async_unload(entry.entry_id)

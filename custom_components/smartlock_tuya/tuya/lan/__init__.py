@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from custom_components.smartlock_tuya.tuya.blocking import RunBlocking, to_thread as _to_thread
-
 from .backend import LanBackend
 from .connection import AUTO, DEFAULT_PORT, HEARTBEAT_INTERVAL, LanConnection
 from .pool import ConnectionPool, shared_pool
@@ -44,7 +42,5 @@ __all__ = [
     "ConnectionPool",
     "LanBackend",
     "LanConnection",
-    "RunBlocking",
-    "_to_thread",
     "shared_pool",
 ]
