@@ -381,3 +381,28 @@ async def test_unconfirmed_zigbee_create_is_deleted_on_cancellation(
     assert not maria.unconfirmed
     assert maria.pin not in pins_on(sub)
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_unconfirmed_zigbee_create_is_cleared_before_it_is_sent_again(
+    hass: HomeAssistant, account: StaysSimulator, gateway: SimulatedGateway, clock: Clock
+) -> None:
+    """A "maybe on the lock" PIN is cleared first; while its lock is away it just waits."""
+    sub = _sub(gateway)
+    sub.lose_next_reply(3)  # the create, then both deletes the backend clears it with: all lost
+    entry = account_entry(account, _zigbee(gateway))
+    await _start(hass, entry, {})
+    assert _manager(entry).credentials[MARIA_ZIGBEE].unconfirmed
+
+    await gateway.set_offline("refuse")
+    await travel(hass, clock, at(10, 12, 10), step=timedelta(minutes=5))
+    maria = _manager(entry).credentials[MARIA_ZIGBEE]
+    assert maria.unconfirmed  # nothing could be cleared, so nothing is assumed
+    assert maria.attempts >= 2
+
+    await gateway.set_offline(None)
+    await travel(hass, clock, at(10, 14), step=timedelta(minutes=5))
+    maria = _manager(entry).credentials[MARIA_ZIGBEE]
+    assert maria.state is CredentialState.ACTIVE
+    assert not maria.unconfirmed
+    assert set(pins_on(sub)) == {maria.pin}
+    await hass.config_entries.async_unload(entry.entry_id)
