@@ -90,6 +90,8 @@ class World:
     crash_armed: str | None = None
     notify_failures: int = 0
     truth: Truth = field(default_factory=Truth)
+    #: Which listings each lock serves now (the user may change it in the lock's options).
+    served: dict[str, tuple[str, ...]] = field(default_factory=dict)
     steps: list[str] = field(default_factory=list)
 
     # -- wiring, once per test ------------------------------------------------------------
@@ -144,6 +146,7 @@ class World:
         self.clock.move_to(start)
         self.start = start
         self.truth = Truth()
+        self.served = {spec.name: spec.listings for spec in LOCKS}
         self.steps = []
         self.saves_lost, self.crash_armed, self.notify_failures = False, None, 0
         stays = self.stays
@@ -243,6 +246,17 @@ class World:
             await during_start()
         await self.settle()
 
+    async def serve(self, lock: str, listings: tuple[str, ...]) -> None:
+        """The user changes the listings a lock serves (its subentry); the entry reloads."""
+        assert self.entry is not None
+        spec = next(spec for spec in LOCKS if spec.name == lock)
+        subentry = self.entry.subentries[spec.subentry_id]
+        self.served[lock] = listings
+        self.hass.config_entries.async_update_subentry(
+            self.entry, subentry, data={**subentry.data, CONF_LISTING_IDS: list(listings)}
+        )
+        await self.settle()
+
     async def heal(self) -> None:
         """End every fault, then give the integration the time it needs to converge.
 
@@ -271,7 +285,7 @@ class World:
             now,
             self.stays._reservations,
             LISTINGS,
-            {spec.name: spec.listings for spec in LOCKS},
+            self.served,
             self.locks,
             SP,
         )
