@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from custom_components.smartlock_tuya.const import DEFAULT_GRACE, DEFAULT_LEAD_TIME
@@ -24,7 +24,7 @@ LIVE_TYPES = frozenset({"reserved", "booked", "contract"})
 LEAD = timedelta(minutes=DEFAULT_LEAD_TIME)
 GRACE = timedelta(minutes=DEFAULT_GRACE)
 #: No lock can hold a window past this (32-bit timestamps); such records are bad data.
-ABSURD = datetime(2100, 1, 1).timestamp()
+ABSURD = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 
 type Entry = tuple[str | None, int, int]
 
@@ -104,13 +104,15 @@ class Truth:
                 (pin.pin, pin.start, pin.end) for pin in lock.pins.values() if pin.end < ABSURD
             )
             want = expected[name]
-            for entry in sorted((want - held).elements(), key=str):
-                problems.append(
-                    f"  {name}: missing {_show(entry, zone)} ({who[name, entry]})"
-                    + ("  <- the guest was never told a PIN" if entry[0] is None else "")
-                )
-            for entry in sorted((held - want).elements(), key=str):
-                problems.append(f"  {name}: extra {_show(entry, zone)}")
+            problems.extend(
+                f"  {name}: missing {_show(entry, zone)} ({who[name, entry]})"
+                + ("  <- the guest was never told a PIN" if entry[0] is None else "")
+                for entry in sorted((want - held).elements(), key=str)
+            )
+            problems.extend(
+                f"  {name}: extra {_show(entry, zone)}"
+                for entry in sorted((held - want).elements(), key=str)
+            )
         return problems
 
 
