@@ -212,7 +212,7 @@ async def test_same_pin_on_every_lock_of_a_listing(
     manager = started.runtime_data.manager
     assert manager is not None
     joao = credential(started, JOAO)
-    other = manager._pin_for(
+    other = manager.operations.pin_for(
         Desired(
             key=CredentialKey("R-joao", "another-lock"),
             listing_id="L-beach",

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from custom_components.smartlock_tuya.scheduler import (
+    LATEST_END,
     PUSH_AHEAD,
     SLOW_BACKOFF,
     Action,
@@ -17,9 +18,11 @@ from custom_components.smartlock_tuya.scheduler import (
     Stay,
     Verb,
     desired_credentials,
+    next_wake,
     plan,
     retry_delay,
     wake_time,
+    window_fits,
 )
 
 T0 = datetime(2026, 3, 10, 15, tzinfo=UTC)
@@ -194,3 +197,70 @@ def test_key_round_trip() -> None:
     assert CredentialKey.parse("a|b|lock") == CredentialKey("a|b", "lock")
     with pytest.raises(ValueError, match="key"):
         CredentialKey.parse("no-separator")
+
+
+def test_windows_no_lock_can_hold_are_left_out() -> None:
+    """Cases 4 and 16: a stay ending past 2106, or at the end of time, wants nothing."""
+    far = datetime(2200, 1, 1, tzinfo=UTC)
+    stays = [
+        Stay(reservation_id="R-far", listing_id="L", check_in=T0, check_out=far),
+        Stay(
+            reservation_id="R-max",
+            listing_id="L",
+            check_in=T0,
+            check_out=datetime.max.replace(tzinfo=UTC),
+        ),
+        Stay(reservation_id="R-ok", listing_id="L", check_in=T0, check_out=T0 + 72 * H),
+    ]
+    desired = desired_credentials(stays, {"L": ["lock-a"]}, lead=H, grace=H)
+    assert [key.reservation_id for key in desired] == ["R-ok"]
+    assert window_fits(T0, LATEST_END)
+    assert not window_fits(T0, LATEST_END + timedelta(seconds=1))
+
+
+def test_known_elsewhere_is_revoked_without_a_recheck() -> None:
+    """Case 3: Stays has the reservation live, but not for this lock: it leaves the lock."""
+    stored = {KEY: have(S.ACTIVE, starts=T0 - H, lock_pin_id="1")}
+    assert verbs(plan({}, stored, T0, complete=True, known=frozenset({"R-1"}))) == [
+        (Verb.REVOKE, "R-1")
+    ]
+    stored = {KEY: have(S.SCHEDULED)}
+    assert verbs(plan({}, stored, T0, complete=False, known=frozenset({"R-1"}))) == [
+        (Verb.FORGET, "R-1")
+    ]
+
+
+def test_confirmed_gone_counts_even_after_a_partial_read() -> None:
+    """Case 5: a cancellation confirmed by id is acted on whatever the last read was."""
+    stored = {KEY: have(S.ACTIVE, starts=T0 - H, lock_pin_id="1")}
+    assert verbs(plan({}, stored, T0, complete=False, gone=frozenset({"R-1"}))) == [
+        (Verb.REVOKE, "R-1")
+    ]
+    assert plan({}, stored, T0, complete=False) == []
+
+
+def test_unconfirmed_create_is_revoked_not_expired_or_forgotten() -> None:
+    """Case 2: a PIN that may be on the lock is deleted before anything calls it gone."""
+    maybe = have(S.FAILED, unconfirmed=True)
+    assert maybe.on_lock
+    assert verbs(plan({}, {KEY: maybe}, T0 + 97 * H, complete=True)) == [(Verb.REVOKE, "R-1")]
+    assert verbs(plan({}, {KEY: maybe}, T0, complete=True, gone=frozenset({"R-1"}))) == [
+        (Verb.REVOKE, "R-1")
+    ]
+
+
+def test_staff_pin_pushed_at_once() -> None:
+    """Case 17: a staff PIN goes to the lock now, whoever waits for it."""
+    staff = have(S.SCHEDULED, adhoc=True, starts=T0 + 72 * H, ends=T0 + 80 * H)
+    assert verbs(plan({}, {KEY: staff}, T0, complete=True)) == [(Verb.PUSH, "R-1")]
+    assert wake_time(staff, T0) == T0
+
+
+def test_one_wake_for_all() -> None:
+    """Issue 11: the earliest instant of all, or none when nothing waits."""
+    early = have(S.ACTIVE, ends=T0 + 5 * H)
+    late = have(S.SCHEDULED, key=CredentialKey("R-2", "lock-a"))
+    assert next_wake([early, late], T0) == T0 + 5 * H
+    assert next_wake([have(S.REVOKED)], T0) is None
+    # A retry time already past does not hold the timer at "now" for an active credential.
+    assert wake_time(have(S.ACTIVE, next_attempt=T0 - H), T0) == T0 + 96 * H

@@ -206,14 +206,6 @@ async def test_create_pin_rejected(
         await call(hass, "create_pin", {**today, "pin": maria.pin})
     assert err.value.translation_placeholders == {"lock": "Front door"}
 
-    # Maria's PIN is free again once her window is over (pushed a day ahead, not yet).
-    response = await call(
-        hass,
-        "create_pin",
-        {**today, "starts": at(12, 12), "ends": at(12, 13), "pin": maria.pin},
-        response=True,
-    )
-    assert response["state"] == "scheduled"
     # The schema: missing or empty fields, unreadable times.
     for data in (
         {"lock": LOCK, "name": "Cleaner", "starts": at(10, 13)},
@@ -223,6 +215,15 @@ async def test_create_pin_rejected(
         with pytest.raises(vol.Invalid):
             await call(hass, "create_pin", data)
     assert len(lan_lock.commands) == commands
+
+    # Maria's PIN is free again once her window is over: a staff PIN goes to the lock at once.
+    response = await call(
+        hass,
+        "create_pin",
+        {**today, "starts": at(12, 12), "ends": at(12, 13), "pin": maria.pin},
+        response=True,
+    )
+    assert response["state"] == "active"
 
 
 async def test_revoke_pin(
@@ -341,7 +342,7 @@ async def test_regenerate_pin_not_yet_on_the_lock(
     manager = manager_of(started)
     joao = manager.credentials[JOAO]
     old = joao.pin
-    await manager.async_regenerate("R-joao")  # returns without error...
+    await manager.requests.async_regenerate("R-joao")  # returns without error...
     assert joao.pin != old  # ...but the PIN is the same, so the action reports not_regenerated
     await call(hass, "regenerate_pin", {"reservation_id": "R-joao"})
 
@@ -541,15 +542,15 @@ async def test_sync(
 async def test_retry_failed(
     hass: HomeAssistant, started: MockConfigEntry, lan_lock: SimulatedLock, clock: Clock
 ) -> None:
-    """A PIN the lock refused through the quick attempts goes on at once when asked."""
-    lan_lock.reject_next(3)
+    """A PIN an offline lock missed through the quick attempts goes on at once when asked."""
+    await lan_lock.set_offline("refuse")
     response = await call(
         hass,
         "create_pin",
         {"lock": LOCK, "name": "Cleaner", "starts": at(10, 13), "ends": at(10, 17)},
         response=True,
     )
-    assert response["state"] == "scheduled"
+    assert response["state"] == "pending"
     key = CredentialKey.parse(response["credential_id"])
     credential = manager_of(started).credentials[key]
     for delay in (timedelta(seconds=40), timedelta(seconds=70)):  # the quick attempts
@@ -564,6 +565,7 @@ async def test_retry_failed(
     assert listed["credentials"][0]["last_error"] is not None
 
     # The next slow attempt is 15 minutes away; the owner fixed the lock and asks now.
+    await lan_lock.set_offline(None)
     assert await call(hass, "retry_failed", response=True) == {"retried": 1}
     assert credential.state is CredentialState.ACTIVE
     assert pins_on(lan_lock)[response["pin"]] == (at(10, 13), at(10, 17))

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 from homeassistant.core import HomeAssistant
+import pytest
 
 from custom_components.smartlock_tuya.scheduler import CredentialKey, CredentialState
-from custom_components.smartlock_tuya.storage import LifecycleStore, parse_data
+from custom_components.smartlock_tuya.storage import (
+    MAX_REF,
+    RETENTION,
+    LifecycleStore,
+    StoreTooNewError,
+    parse_data,
+)
 
 GOOD = {
     "key": "R-1|lock",
@@ -38,20 +48,29 @@ def test_bad_records_dropped_alone() -> None:
             ],
             "stays": [STAY, {"reservation_id": "R-9"}],
             "stays_complete": True,
-            "audit": [{"at": "2026-03-10T15:00:00+00:00", "event": "pushed"}],
+            "audit": [
+                {"at": "2026-03-10T15:00:00+00:00", "event": "pushed"},
+                {"at": "2026-03-10T15:00:00+00:00", "event": "x", "colour": "red"},
+                "not a line",
+            ],
+            "webhooks": [{"at": "now"}, {"at": "now", "event": "reservation.created"}],
+            "last_refs": {"lock": 7, "other": "seven", "big": MAX_REF + 1},
         }
     )
     assert list(data.credentials) == [CredentialKey("R-1", "lock")]
     assert data.credentials[CredentialKey("R-1", "lock")].state is CredentialState.ACTIVE
     assert list(data.stays) == ["R-1"]
     assert data.stays_complete
-    assert [entry.event for entry in data.audit] == ["pushed"]
+    assert [entry.event for entry in data.audit] == ["pushed", "x"]  # bad lines dropped alone
+    assert [entry.event for entry in data.webhooks] == ["reservation.created"]
+    assert data.last_refs == {"lock": 7}
 
 
 async def test_round_trip_and_remove(hass: HomeAssistant) -> None:
     """What is saved loads back the same; removing the entry removes the file."""
     store = LifecycleStore(hass, "entry")
-    store.data = parse_data({"credentials": [GOOD], "stays": [STAY]})
+    await store.async_load()
+    store.data = parse_data({"credentials": [GOOD], "stays": [STAY], "last_refs": {"lock": 1}})
     store.audit("pushed", CredentialKey("R-1", "lock"))
     store.record_webhook("reservation.modified", "R-1", "applied")
     await store.async_save()
@@ -60,5 +79,87 @@ async def test_round_trip_and_remove(hass: HomeAssistant) -> None:
     assert loaded.stays == store.data.stays
     assert [w.detail for w in loaded.webhooks] == ["applied"]
     assert store.next_ref("lock") == 2
+    store.data.last_refs.clear()
+    assert store.next_ref("lock") != 1  # a lock first seen starts at a random reference
     await store.async_remove()
     assert (await LifecycleStore(hass, "entry").async_load()).credentials == {}
+
+
+async def test_newer_store_is_refused_not_rewritten(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """A file from a newer version is refused; nothing is written over it."""
+    hass_storage["smartlock_tuya.entry"] = {
+        "version": 2,
+        "minor_version": 1,
+        "key": "smartlock_tuya.entry",
+        "data": {"credentials": [GOOD], "new_things": [1]},
+    }
+    store = LifecycleStore(hass, "entry")
+    with pytest.raises(StoreTooNewError):
+        await store.async_load()
+    with pytest.raises(RuntimeError):
+        await store.async_save()  # a store that did not load is never saved
+    assert hass_storage["smartlock_tuya.entry"]["version"] == 2
+    assert hass_storage["smartlock_tuya.entry"]["data"]["new_things"] == [1]
+
+
+def test_references_never_reused() -> None:
+    """A freed reference is not handed out again while any stored credential holds it."""
+    store = LifecycleStore.__new__(LifecycleStore)
+    store.data = parse_data(
+        {"credentials": [{**GOOD, "state": "revoked"}], "last_refs": {"lock": MAX_REF - 1}}
+    )
+    assert store.next_ref("lock") == MAX_REF
+    assert store.next_ref("lock") == 2  # wraps around, past the revoked credential's ref 1
+
+
+def test_prune_after_retention() -> None:
+    """Revoked credentials and past stays go once `RETENTION` has passed; live ones stay."""
+    store = LifecycleStore.__new__(LifecycleStore)
+    store.data = parse_data(
+        {
+            "credentials": [
+                {**GOOD, "state": "revoked"},
+                {**GOOD, "key": "R-2|lock", "state": "revoked", "unconfirmed": True},
+                {**GOOD, "key": "R-3|lock", "state": "orphaned"},
+            ],
+            "stays": [STAY],
+        }
+    )
+    ends = datetime(2026, 3, 12, 14, 30, tzinfo=UTC)
+    assert store.prune(ends + RETENTION - timedelta(minutes=31)) == 0
+    assert len(store.data.stays) == 1
+    assert store.prune(ends + RETENTION + timedelta(minutes=1)) == 1
+    assert sorted(k.reservation_id for k in store.data.credentials) == ["R-2", "R-3"]
+    assert store.data.stays == {}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"credentials": [{**GOOD, "key": None}, GOOD]},
+        {"credentials": [{**GOOD, "key": 5}, GOOD]},
+        {"credentials": [{**GOOD, "ref": float("inf")}, GOOD]},
+        {"credentials": [{**GOOD, "attempts": float("inf")}, GOOD]},
+        {"credentials": [{**GOOD, "pin": None}, GOOD]},
+        {"credentials": [5, GOOD]},
+        {"credentials": [GOOD, {**GOOD, "key": "R-2|lock", "guest_name": {"a": 1}}]},
+        {"credentials": 5},
+        {"credentials": None},
+        {"stays": 7},
+        {"audit": [5]},
+        {"audit": [{"at": "x", "event": "y", "extra": 1}]},
+        {"webhooks": [{"event": "y"}]},
+        {"audit": None},
+        [],
+    ],
+)
+def test_unreadable_parts_never_stop_the_load(raw: Any) -> None:
+    """Case 23 (h6's fuzz findings): whatever the file holds, the load goes on without it."""
+    data = parse_data(raw)
+    for credential in data.credentials.values():
+        assert credential.pin.isdigit()
+    if isinstance(raw, dict) and isinstance(raw.get("credentials"), list):
+        assert list(data.credentials) == [CredentialKey("R-1", "lock")]
+    assert all(isinstance(line.event, str) for line in data.audit)

@@ -11,6 +11,7 @@ from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.helpers.storage import Store
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -302,3 +303,38 @@ def test_webhook_url_without_a_home_assistant_url(hass: HomeAssistant) -> None:
         side_effect=NoURLAvailableError,
     ):
         assert webhook_url(hass, "abc") == "/api/webhook/abc"
+
+
+async def test_webhook_during_start_up_keeps_the_store(
+    hass: HomeAssistant,
+    started: MockConfigEntry,
+    lan_lock: SimulatedLock,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Case 12: a webhook arriving while the store still loads never replaces it."""
+    maria = credential(started, MARIA)
+    assert await hass.config_entries.async_unload(started.entry_id)
+    await hass.async_block_till_done()
+    real = Store.async_load
+
+    async def slow_load(self: Store[Any]) -> Any:
+        await asyncio.sleep(0.5)  # a big file, a busy disk
+        return await real(self)
+
+    with patch.object(Store, "async_load", slow_load):
+        setup = hass.async_create_task(hass.config_entries.async_setup(started.entry_id))
+        async with asyncio.timeout(10):
+            while started.data["webhook_id"] not in hass.data.get("webhook", {}):  # noqa: ASYNC110 - Home Assistant's registry, no event to wait on
+                await asyncio.sleep(0.01)
+        status, _ = await _post(
+            hass_client,
+            started,
+            {"action": "reservation.modified", "payload": {"_id": "R-joao"}},
+        )
+        assert status == 200
+        await setup
+    await settle(hass)
+    again = credential(started, MARIA)
+    assert (again.ref, again.pin, again.lock_pin_id) == (maria.ref, maria.pin, maria.lock_pin_id)
+    assert again.state is CredentialState.ACTIVE
+    assert len(lan_lock.pins) == 1

@@ -14,7 +14,12 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.typing import ConfigType
@@ -40,13 +45,14 @@ from .coordinator import (
     SmartLockRuntimeData,
     StaysCoordinator,
     async_stay_clock,
+    empty_stays_data,
 )
 from .entity import account_device_id, listing_device_id, lock_device_id
 from .lifecycle import MAX_PARALLEL_LOCKS, PinManager
 from .lock_coordinator import LockCoordinator, LockRuntime
 from .services import async_setup_services
 from .stays import StaysClient
-from .storage import LifecycleStore
+from .storage import LifecycleStore, StoreTooNewError
 from .tuya import LockError, PinProfile
 
 PLATFORMS: list[Platform] = [Platform.CALENDAR, Platform.EVENT, Platform.LOCK, Platform.SENSOR]
@@ -70,8 +76,36 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
         attempts=POLL_ATTEMPTS,
         backoff=RETRY_BACKOFF,
     )
+    # The store is loaded before anything (a webhook, an action, the lifecycle) can touch it.
+    store = LifecycleStore(hass, entry.entry_id)
+    try:
+        await store.async_load()
+    except StoreTooNewError as err:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            f"store_too_new_{entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="store_too_new",
+            translation_placeholders={"version": str(err)},
+        )
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="store_too_new",
+            translation_placeholders={"version": str(err)},
+        ) from err
+    ir.async_delete_issue(hass, DOMAIN, f"store_too_new_{entry.entry_id}")
     coordinator = StaysCoordinator(hass, entry, client, await async_stay_clock(hass, entry))
-    await coordinator.async_config_entry_first_refresh()
+    try:
+        await coordinator.async_config_entry_first_refresh()
+    except ConfigEntryNotReady:
+        if not store.data.credentials and not store.data.stays:
+            raise
+        # Stays is down, but guests arrive anyway: go on with the stored snapshot, which
+        # may push PINs but revokes nothing until Stays has been read in full again.
+        LOGGER.warning("Stays is unreachable; starting from the last stored reservations")
+        coordinator.data = empty_stays_data()
     runtime = SmartLockRuntimeData(client=client, coordinator=coordinator)
     entry.runtime_data = runtime
 
@@ -102,7 +136,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
         if coordinator.last_update_success and coordinator.data.complete:
             hass.loop.call_soon(_remove_stale_devices_if_loaded, hass, entry)
 
-    _remove_stale_devices(hass, entry)
+    if coordinator.last_update_success:
+        _remove_stale_devices(hass, entry)
     entry.async_on_unload(coordinator.async_add_listener(remove_stale_listings))
     entry.async_on_unload(_reload_on_change(hass, entry))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -119,7 +154,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
         entry.async_create_background_task(hass, connect(lock), f"{DOMAIN} connect {lock.name}")
 
     # The lifecycle starts once the entities exist: overdue revocations, then creations.
-    manager = runtime.manager = PinManager(hass, entry)
+    manager = runtime.manager = PinManager(hass, entry, store)
     entry.async_on_unload(manager.async_stop)
     entry.async_create_background_task(hass, manager.async_start(), f"{DOMAIN} lifecycle start")
 

@@ -94,6 +94,7 @@ EVENT_PIN_CREATED: Final = "smartlock_tuya_pin_created"
 EVENT_PIN_REVOKED: Final = "smartlock_tuya_pin_revoked"
 EVENT_PIN_FAILED: Final = "smartlock_tuya_pin_failed"
 EVENT_GUEST_UNLOCKED: Final = "smartlock_tuya_guest_unlocked"
+EVENT_STAFF_UNLOCKED: Final = "smartlock_tuya_staff_unlocked"
 
 # Entry data: the id of the Stays webhook's URL, made at first set-up.
 CONF_WEBHOOK_ID: Final = "webhook_id"

@@ -173,6 +173,11 @@ class StaysCoordinator(DataUpdateCoordinator[StaysData]):
             self._settings_fetched = now
 
 
+def empty_stays_data() -> StaysData:
+    """What is known when Stays could not be read at start-up: nothing, and not completely."""
+    return StaysData(listings={}, reservations={}, complete=False, fetched_at=dt_util.utcnow())
+
+
 async def async_stay_clock(hass: HomeAssistant, entry: SmartLockConfigEntry) -> StayClock:
     """The zone and default times of the options; the options flow validated them."""
     zone = await dt_util.async_get_time_zone(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -20,6 +20,8 @@ PUSH_AHEAD: Final = timedelta(hours=24)
 #: After the quick attempts, retry every this long (create: until the window ends).
 QUICK_BACKOFF: Final = (timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2))
 SLOW_BACKOFF: Final = timedelta(minutes=15)
+#: Locks keep windows as unsigned 32-bit Unix seconds: nothing can end after this instant.
+LATEST_END: Final = datetime(2106, 2, 7, 6, 28, 15, tzinfo=UTC)
 
 
 class CredentialState(StrEnum):
@@ -97,11 +99,17 @@ class Credential:
     adhoc: bool = False
     #: Why it was revoked: a credential Stays took away may come back, one a user revoked not.
     revoked_by_user: bool = False
+    #: A create was sent and never confirmed: the lock may hold it, so it is removed before
+    #: the credential counts as revoked, and re-written before it counts as active.
+    unconfirmed: bool = False
+    #: The guest message: attempts so far and when the next one is due.
+    message_attempts: int = 0
+    message_retry: datetime | None = None
 
     @property
     def on_lock(self) -> bool:
-        """Whether the lock may hold this PIN now (confirmed, or a revoke not yet confirmed)."""
-        return self.state in (CredentialState.ACTIVE, CredentialState.ORPHANED)
+        """Whether the lock may hold this PIN now: confirmed, unconfirmed, or not yet removed."""
+        return self.unconfirmed or self.state in (CredentialState.ACTIVE, CredentialState.ORPHANED)
 
     @property
     def live(self) -> bool:
@@ -146,7 +154,12 @@ def desired_credentials(
     """Every credential the stays call for: one per stay and lock of its listing."""
     desired: dict[CredentialKey, Desired] = {}
     for stay in stays:
-        starts, ends = stay.check_in - lead, stay.check_out + grace
+        try:
+            starts, ends = stay.check_in - lead, stay.check_out + grace
+        except OverflowError:
+            continue
+        if not window_fits(starts, ends):
+            continue  # no lock can hold it; `window_fits` is checked where stays come in
         for lock_id in locks_by_listing.get(stay.listing_id, ()):
             key = CredentialKey(stay.reservation_id, lock_id)
             desired[key] = Desired(
@@ -160,9 +173,21 @@ def desired_credentials(
     return desired
 
 
+def window_fits(starts: datetime, ends: datetime) -> bool:
+    """Whether a lock can hold this window (32-bit Unix seconds, start before end)."""
+    return datetime(1970, 1, 1, tzinfo=UTC) <= starts < ends <= LATEST_END
+
+
 def push_time(starts: datetime) -> datetime:
-    """When a credential goes to the lock."""
+    """When a guest's credential goes to the lock: a day ahead of its window."""
     return starts - PUSH_AHEAD
+
+
+def _push_time(credential: Credential) -> datetime:
+    """A staff PIN goes at once: whoever asked for it waits for the lock's answer."""
+    if credential.adhoc:
+        return datetime.min.replace(tzinfo=UTC)
+    return push_time(credential.starts)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -179,12 +204,15 @@ def plan(
     *,
     complete: bool,
     gone: frozenset[str] = frozenset(),
+    known: frozenset[str] = frozenset(),
 ) -> list[Action]:
     """The next step for every credential, revocations first.
 
     `complete` says whether `desired` comes from a complete read of Stays: only then may a
     credential's absence mean anything, and even then its reservation is re-checked by id
-    first; `gone` holds the reservations that re-check found cancelled or deleted.
+    first; `gone` holds the reservations Stays confirmed cancelled or deleted (by id, so
+    they count even after a partial read), and `known` those Stays has as live: one of them
+    that no longer wants a lock (moved listing, lock unmapped) leaves that lock.
     """
     actions: list[Action] = []
     rechecks: set[str] = set()
@@ -194,7 +222,13 @@ def plan(
             if want is not None and want.ends > now:
                 actions.append(Action(verb=Verb.ADD, key=key, desired=want))
             continue
-        action = _step(want, have, now, complete=complete, gone=key.reservation_id in gone)
+        action = _step(
+            want,
+            have,
+            now,
+            complete=complete,
+            gone=key.reservation_id in gone or key.reservation_id in known,
+        )
         if action is Verb.RECHECK:
             if key.reservation_id not in rechecks:
                 rechecks.add(key.reservation_id)
@@ -223,10 +257,9 @@ def _step(
     if have.revoked_by_user:
         return Verb.FORGET
     if want is None and not have.adhoc:
-        if not complete:
-            return None  # fail closed: a partial read proves nothing
-        if not gone:
-            return Verb.RECHECK
+        if not gone:  # `gone` is known by id: even a partial read does not undo it
+            # Fail closed: a partial read proves nothing; a complete one is checked by id.
+            return Verb.RECHECK if complete else None
         if have.on_lock or have.lock_pin_id is not None:
             return Verb.REVOKE if due else None
         return Verb.FORGET
@@ -235,7 +268,7 @@ def _step(
             return Verb.RETIME
         return Verb.MOVE if due else None
     pushable = have.state in (CredentialState.SCHEDULED, CredentialState.FAILED)
-    if pushable and now >= push_time(have.starts) and due:
+    if pushable and now >= _push_time(have) and due:
         return Verb.PUSH
     return None
 
@@ -244,10 +277,19 @@ def wake_time(credential: Credential, now: datetime) -> datetime | None:
     """When the plan for this credential may change without any news from Stays."""
     if credential.state is CredentialState.REVOKED:
         return None
-    if credential.on_lock and credential.state is CredentialState.ORPHANED:
+    if credential.state is CredentialState.ORPHANED:
         return credential.next_attempt or now
     if credential.state is CredentialState.ACTIVE:  # its end, or a failed move's next try
-        return min(credential.ends, credential.next_attempt or credential.ends)
+        retry = credential.next_attempt
+        return min(credential.ends, retry) if retry is not None and retry > now else credential.ends
     # Scheduled or failed: the push time or the next attempt, and at the latest the window end.
-    moment = max(push_time(credential.starts), credential.next_attempt or now)
+    moment = max(_push_time(credential), credential.next_attempt or now)
     return min(moment, credential.ends)
+
+
+def next_wake(credentials: Iterable[Credential], now: datetime) -> datetime | None:
+    """The earliest instant any credential's plan may change: the one timer to arm."""
+    return min(
+        (when for credential in credentials if (when := wake_time(credential, now)) is not None),
+        default=None,
+    )

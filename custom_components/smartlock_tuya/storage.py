@@ -1,14 +1,19 @@
 """Versioned storage of the lifecycle: credentials, the last good stays, and the audit trail.
 
 Every change that follows a lock-side change is saved at once (`async_save`), never delayed:
-a restart must find exactly what the locks hold.
+a restart must find exactly what the locks hold. A file from a newer version of the
+integration is refused, never rewritten: a downgrade must not lose what the newer one knew.
+Revoked credentials are kept `RETENTION` after their window ends (for the owner's questions
+about a past stay, which `list_credentials` answers), then pruned so the store stays small.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+import secrets
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
@@ -23,6 +28,12 @@ STORAGE_MINOR_VERSION: Final = 1
 AUDIT_LIMIT: Final = 1000
 WEBHOOK_LIMIT: Final = 200
 MAX_REF: Final = 0xFFFF
+#: How long a revoked credential stays listed after its window ended, before it is pruned.
+RETENTION: Final = timedelta(days=30)
+
+
+class StoreTooNewError(Exception):
+    """The file was written by a newer major version: refuse it rather than rewrite it."""
 
 
 class _VersionedStore(Store[dict[str, Any]]):
@@ -31,6 +42,8 @@ class _VersionedStore(Store[dict[str, Any]]):
     async def _async_migrate_func(
         self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
     ) -> dict[str, Any]:
+        if old_major_version > STORAGE_VERSION:
+            raise StoreTooNewError(f"version {old_major_version}.{old_minor_version}")
         # Version 1.1 is the first; a minor bump only adds keys, which loading defaults.
         return old_data
 
@@ -55,6 +68,8 @@ class LifecycleData:
     stays_complete: bool = False
     audit: deque[AuditEntry] = field(default_factory=lambda: deque(maxlen=AUDIT_LIMIT))
     webhooks: deque[AuditEntry] = field(default_factory=lambda: deque(maxlen=WEBHOOK_LIMIT))
+    #: The last PIN reference handed out per lock: references only move forward.
+    last_refs: dict[str, int] = field(default_factory=dict)
 
 
 class LifecycleStore:
@@ -66,14 +81,23 @@ class LifecycleStore:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", minor_version=STORAGE_MINOR_VERSION
         )
         self.data = LifecycleData()
+        self.loaded = False
 
     async def async_load(self) -> LifecycleData:
-        """Read what was saved; unreadable records are dropped one by one, not all at once."""
+        """Read what was saved; unreadable records are dropped one by one, not all at once.
+
+        Raises `StoreTooNewError` for a newer file; nothing is saved over it afterwards.
+        """
         self.data = parse_data(await self._store.async_load() or {})
+        self.loaded = True
         return self.data
 
     async def async_save(self) -> None:
         """Write now: what the locks hold must survive a crash a second later."""
+        if not self.loaded:
+            # Saving before loading would replace the file with an empty store, and the
+            # PINs already on the locks would be forgotten.
+            raise RuntimeError("the lifecycle store is saved before it is loaded")
         await self._store.async_save(self._dump())
 
     async def async_remove(self) -> None:
@@ -111,16 +135,42 @@ class LifecycleStore:
         )
 
     def next_ref(self, lock_id: str) -> int:
-        """The lowest reference no live credential on this lock uses (a lock's PIN number)."""
+        """A reference (the lock's number for a PIN) never used on this lock while stored.
+
+        References move forward from the last one handed out, so a freed one is not reused
+        while its PIN might still be on the lock; a lock first seen starts at a random one,
+        so that a wiped store or a re-added account does not meet its own old PINs.
+        """
         used = {
             credential.ref
             for credential in self.data.credentials.values()
-            if credential.key.lock_id == lock_id and credential.live
+            if credential.key.lock_id == lock_id
         }
-        for ref in range(1, MAX_REF + 1):
+        last = self.data.last_refs.get(lock_id)
+        if last is None:
+            last = secrets.randbelow(MAX_REF)
+        for step in range(1, MAX_REF + 1):
+            ref = (last + step - 1) % MAX_REF + 1
             if ref not in used:
+                self.data.last_refs[lock_id] = ref
                 return ref
         raise ValueError("every PIN reference of this lock is in use")
+
+    def prune(self, now: datetime) -> int:
+        """Drop revoked credentials and past stays older than `RETENTION`; returns how many."""
+        horizon = now - RETENTION
+        old = [
+            key
+            for key, credential in self.data.credentials.items()
+            if not credential.live and not credential.on_lock and credential.ends < horizon
+        ]
+        for key in old:
+            del self.data.credentials[key]
+        for reservation_id in [
+            stay.reservation_id for stay in self.data.stays.values() if stay.check_out < horizon
+        ]:
+            del self.data.stays[reservation_id]
+        return len(old)
 
     def _dump(self) -> dict[str, Any]:
         return {
@@ -129,28 +179,75 @@ class LifecycleStore:
             "stays_complete": self.data.stays_complete,
             "audit": [vars(entry) for entry in self.data.audit],
             "webhooks": [vars(entry) for entry in self.data.webhooks],
+            "last_refs": dict(self.data.last_refs),
         }
 
 
-def parse_data(raw: dict[str, Any]) -> LifecycleData:
+def parse_data(raw: Any) -> LifecycleData:
     """Saved data back into objects; an unreadable record is dropped alone, never the rest."""
     data = LifecycleData()
-    for item in raw.get("credentials", []):
-        try:
-            credential = _credential(item)
-        except (KeyError, TypeError, ValueError):
-            continue
+    if not isinstance(raw, dict):
+        return data
+    for credential in _records(raw.get("credentials"), _credential):
         data.credentials[credential.key] = credential
-    for item in raw.get("stays", []):
-        try:
-            stay = _stay(item)
-        except (KeyError, TypeError, ValueError):
-            continue
+    for stay in _records(raw.get("stays"), _stay):
         data.stays[stay.reservation_id] = stay
-    data.stays_complete = bool(raw.get("stays_complete", False))
-    data.audit.extend(AuditEntry(**item) for item in raw.get("audit", []))
-    data.webhooks.extend(AuditEntry(**item) for item in raw.get("webhooks", []))
+    data.stays_complete = raw.get("stays_complete") is True
+    data.audit.extend(_records(raw.get("audit"), _line))
+    data.webhooks.extend(_records(raw.get("webhooks"), _line))
+    refs = raw.get("last_refs")
+    if isinstance(refs, dict):
+        data.last_refs = {
+            str(lock_id): ref
+            for lock_id, ref in refs.items()
+            if isinstance(ref, int) and 1 <= ref <= MAX_REF
+        }
     return data
+
+
+def _records[T](raw: Any, parse: Callable[[dict[str, Any]], T]) -> list[T]:
+    """The readable records of one section; a section that is not a list reads as empty."""
+    records = []
+    for item in raw if isinstance(raw, list) else ():
+        try:
+            if not isinstance(item, dict):
+                raise TypeError("not an object")
+            records.append(parse(item))
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            continue
+    return records
+
+
+def _line(item: dict[str, Any]) -> AuditEntry:
+    return AuditEntry(
+        at=_text(item["at"]),
+        event=_text(item["event"]),
+        reservation_id=_optional_text(item.get("reservation_id")),
+        lock_id=_optional_text(item.get("lock_id")),
+        detail=_optional_text(item.get("detail")),
+    )
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"not text: {value!r}")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _digits(value: Any) -> str:
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+        raise ValueError("a PIN is digits")
+    return value
+
+
+def _whole(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"not a whole number: {value!r}")
+    return value
 
 
 def _time(value: Any) -> datetime:
@@ -166,22 +263,25 @@ def _optional_time(value: Any) -> datetime | None:
 
 def _credential(item: dict[str, Any]) -> Credential:
     return Credential(
-        key=CredentialKey.parse(item["key"]),
-        listing_id=str(item["listing_id"]),
-        ref=int(item["ref"]),
-        pin=str(item["pin"]),
+        key=CredentialKey.parse(_text(item["key"])),
+        listing_id=_text(item["listing_id"]),
+        ref=_whole(item["ref"]),
+        pin=_digits(item["pin"]),
         starts=_time(item["starts"]),
         ends=_time(item["ends"]),
         state=CredentialState(item["state"]),
-        lock_pin_id=item.get("lock_pin_id"),
-        attempts=int(item.get("attempts", 0)),
+        lock_pin_id=_optional_text(item.get("lock_pin_id")),
+        attempts=_whole(item.get("attempts", 0)),
         next_attempt=_optional_time(item.get("next_attempt")),
-        last_error=item.get("last_error"),
+        last_error=_optional_text(item.get("last_error")),
         notified=bool(item.get("notified", False)),
         checked_in=bool(item.get("checked_in", False)),
-        guest_name=item.get("guest_name"),
+        guest_name=_optional_text(item.get("guest_name")),
         adhoc=bool(item.get("adhoc", False)),
         revoked_by_user=bool(item.get("revoked_by_user", False)),
+        unconfirmed=bool(item.get("unconfirmed", False)),
+        message_attempts=_whole(item.get("message_attempts", 0)),
+        message_retry=_optional_time(item.get("message_retry")),
     )
 
 
@@ -203,17 +303,20 @@ def _dump_credential(credential: Credential) -> dict[str, Any]:
         "guest_name": credential.guest_name,
         "adhoc": credential.adhoc,
         "revoked_by_user": credential.revoked_by_user,
+        "unconfirmed": credential.unconfirmed,
+        "message_attempts": credential.message_attempts,
+        "message_retry": credential.message_retry.isoformat() if credential.message_retry else None,
     }
 
 
 def _stay(item: dict[str, Any]) -> Stay:
     return Stay(
-        reservation_id=str(item["reservation_id"]),
-        listing_id=str(item["listing_id"]),
+        reservation_id=_text(item["reservation_id"]),
+        listing_id=_text(item["listing_id"]),
         check_in=_time(item["check_in"]),
         check_out=_time(item["check_out"]),
-        guest_name=item.get("guest_name"),
-        phone=item.get("phone"),
+        guest_name=_optional_text(item.get("guest_name")),
+        phone=_optional_text(item.get("phone")),
     )
 
 

@@ -1,0 +1,125 @@
+"""Retries and alerts: back off after a failure, tell the owner once, and clear it when over.
+
+A failure is retried quickly a few times before anyone is bothered; then a repair issue, a
+persistent notification and a `pin_failed` event say so once, and retries go on slowly. The
+alert is withdrawn as soon as the problem no longer stands: the operation succeeded, the
+dates changed (a new attempt begins), or the window ended.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components import persistent_notification
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, EVENT_PIN_FAILED, LOGGER
+from .scheduler import QUICK_BACKOFF, Credential, CredentialKey, CredentialState, retry_delay
+
+if TYPE_CHECKING:
+    from .lifecycle import PinManager
+
+
+def issue_id(key: CredentialKey) -> str:
+    """One repair (and one notification) per credential."""
+    return f"pin_{key}".replace("|", "_")
+
+
+class Alerts:
+    """Backoff, repairs, notifications and bus events for one account's credentials."""
+
+    def __init__(self, manager: PinManager) -> None:
+        """Alert on behalf of this account's lifecycle."""
+        self._manager = manager
+        self._hass: HomeAssistant = manager.hass
+
+    def lock_name(self, lock_id: str) -> str:
+        """The lock's name, for people."""
+        lock = self._manager.locks.get(lock_id)
+        return lock.name if lock else lock_id
+
+    def lock_entity_id(self, lock_id: str) -> str | None:
+        """The lock entity of a lock subentry, for events and responses."""
+        lock = self._manager.locks.get(lock_id)
+        if lock is None:
+            return None
+        return er.async_get(self._hass).async_get_entity_id(
+            "lock", DOMAIN, f"lock_{lock.device_id}"
+        )
+
+    def fire(self, event: str, credential: Credential, extra: dict[str, Any] | None = None) -> None:
+        """Bus events carry ids, never the PIN."""
+        self._hass.bus.async_fire(
+            event,
+            {
+                "reservation_id": credential.key.reservation_id,
+                "lock_entity_id": self.lock_entity_id(credential.key.lock_id),
+                "credential_id": str(credential.key),
+                "listing_id": credential.listing_id,
+                **(extra or {}),
+            },
+        )
+
+    def clear(self, credential: Credential) -> None:
+        """Withdraw the credential's alert, if any: what it said no longer stands."""
+        ir.async_delete_issue(self._hass, DOMAIN, issue_id(credential.key))
+        persistent_notification.async_dismiss(self._hass, issue_id(credential.key))
+
+    def succeeded(self, credential: Credential) -> None:
+        """A lock confirmed: the count starts again and any alert goes."""
+        if credential.attempts:
+            self.clear(credential)
+        credential.attempts, credential.next_attempt, credential.last_error = 0, None, None
+
+    def failed(self, credential: Credential, operation: str, error: Exception) -> None:
+        """Back off; after the quick attempts, alert the owner once and keep retrying.
+
+        The caller saves: the new state goes to the store with the rest of its outcome.
+        """
+        credential.attempts += 1
+        credential.next_attempt = dt_util.utcnow() + retry_delay(credential.attempts)
+        credential.last_error = f"{operation}: {type(error).__name__}"
+        self._manager.store.audit("failed", credential.key, credential.last_error)
+        if credential.attempts == len(QUICK_BACKOFF):
+            if operation == "revoke":
+                credential.state = CredentialState.ORPHANED
+            elif credential.state is CredentialState.SCHEDULED:
+                credential.state = CredentialState.FAILED
+            self.alert(credential, operation, type(error).__name__)
+        LOGGER.warning(
+            "Could not %s PIN of reservation %s on lock %s (attempt %s): %s",
+            operation,
+            credential.key.reservation_id,
+            self.lock_name(credential.key.lock_id),
+            credential.attempts,
+            type(error).__name__,
+        )
+
+    def alert(self, credential: Credential, operation: str, error: str) -> None:
+        """A repair issue, a notification and a `pin_failed` event, once per failure."""
+        placeholders = {
+            "lock": self.lock_name(credential.key.lock_id),
+            "reservation": credential.key.reservation_id,
+            "guest": credential.guest_name or "-",
+            "operation": operation,
+            "error": error,
+        }
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            issue_id(credential.key),
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=f"pin_{operation}_failed",
+            translation_placeholders=placeholders,
+        )
+        persistent_notification.async_create(
+            self._hass,
+            f"Could not {operation} the PIN of reservation {placeholders['reservation']} "
+            f"({placeholders['guest']}) on {placeholders['lock']}: {error}. Retrying.",
+            title="SmartLock Tuya",
+            notification_id=issue_id(credential.key),
+        )
+        self.fire(EVENT_PIN_FAILED, credential, {"operation": operation})

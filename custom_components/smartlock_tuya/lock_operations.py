@@ -1,0 +1,293 @@
+"""Carrying out the scheduler's plan on the locks, one credential at a time.
+
+Each verb talks to one lock and saves its outcome at once. A create that was sent but never
+confirmed may be on the lock: the credential is marked `unconfirmed` before the lock is
+asked, and such a PIN is always removed (its slot learnt by asking for it again with the
+same reference) before the credential counts as revoked or is written afresh. A window
+change is stored only once the lock confirmed it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Final
+
+from .const import EVENT_PIN_CREATED, EVENT_PIN_REVOKED, LOGGER
+from .pins import generate
+from .scheduler import Action, Credential, CredentialState, Desired, Verb
+from .tuya import (
+    InvalidPinError,
+    LockError,
+    LockRejectedError,
+    PinRequest,
+    PinWindow,
+    UnsupportedOperationError,
+)
+
+if TYPE_CHECKING:
+    from .lifecycle import PinManager
+    from .lock_coordinator import LockRuntime
+
+#: Errors that prove the lock did not apply a command: it answered no, or it was never sent.
+NOT_APPLIED: Final = (LockRejectedError, InvalidPinError)
+#: The operation an alert names for each verb (each has a repair's translation).
+_OPERATIONS: Final = {
+    Verb.ADD: "create",
+    Verb.RETIME: "create",
+    Verb.PUSH: "create",
+    Verb.MOVE: "update",
+    Verb.REVOKE: "revoke",
+    Verb.FORGET: "revoke",
+    Verb.EXPIRE: "revoke",
+}
+#: Why a PIN waits for the owner: its length does not fit the lock.
+PIN_LENGTH_ERROR: Final = "create: pin_length"
+
+
+class LockOperations:
+    """The verbs of the plan, for one account's locks."""
+
+    def __init__(self, manager: PinManager) -> None:
+        """Act on behalf of this account's lifecycle."""
+        self._manager = manager
+
+    async def run(self, action: Action) -> None:
+        """Carry out one action; any error is one credential's failure, never the whole sync."""
+        handler = {
+            Verb.ADD: self._add,
+            Verb.RETIME: self._retime,
+            Verb.PUSH: self._push,
+            Verb.MOVE: self._move,
+            Verb.REVOKE: self._revoke,
+            Verb.FORGET: self._forget,
+            Verb.EXPIRE: self._expire,
+        }[action.verb]
+        try:
+            await handler(action)
+        except Exception as err:  # noqa: BLE001 - one bad credential must not stop the rest
+            LOGGER.exception("Unexpected error on %s of %s", action.verb, action.key)
+            credential = self._manager.credentials.get(action.key)
+            if credential is not None:
+                self._manager.alerts.failed(credential, _OPERATIONS[action.verb], err)
+                await self._manager.store.async_save()
+
+    # -- choosing PINs ----------------------------------------------------------------------
+
+    def taken_pins(self, lock_ids: set[str], starts: datetime, ends: datetime) -> set[str]:
+        """PINs that may be on these locks in a window overlapping [starts, ends)."""
+        return {
+            credential.pin
+            for credential in self._manager.credentials.values()
+            if (credential.live or credential.on_lock)
+            and credential.key.lock_id in lock_ids
+            and credential.starts < ends
+            and starts < credential.ends
+        }
+
+    def pin_for(self, desired: Desired) -> str:
+        """The reservation's PIN: the same on every lock of the listing, else a new one."""
+        for credential in self._manager.credentials.values():
+            if credential.key.reservation_id == desired.key.reservation_id and credential.live:
+                return credential.pin
+        lock_ids = {
+            desired.key.lock_id,
+            *self._manager.locks_by_listing().get(desired.listing_id, ()),
+        }
+        taken = self.taken_pins(lock_ids, desired.starts, desired.ends)
+        phone = desired.phone or self._manager.messages.phone(desired.key.reservation_id)
+        manager = self._manager
+        return generate(manager.pin_length, source=manager.pin_source, phone=phone, taken=taken).pin
+
+    # -- the verbs --------------------------------------------------------------------------
+
+    async def _add(self, action: Action) -> None:
+        desired = action.desired
+        assert desired is not None  # noqa: S101 - plan() gives ADD a desired credential
+        manager = self._manager
+        credential = Credential(
+            key=desired.key,
+            listing_id=desired.listing_id,
+            ref=manager.store.next_ref(desired.key.lock_id),
+            pin=self.pin_for(desired),
+            starts=desired.starts,
+            ends=desired.ends,
+            guest_name=desired.guest_name,
+        )
+        manager.credentials[desired.key] = credential
+        manager.store.audit("scheduled", desired.key)
+        await manager.store.async_save()
+        # A PIN the lock cannot take is reported when the booking comes, not a day ahead.
+        await self._fits(credential, manager.locks[desired.key.lock_id])
+
+    async def _retime(self, action: Action) -> None:
+        """New dates for a credential not confirmed on the lock: a fresh start."""
+        credential, desired = self._manager.credentials[action.key], action.desired
+        assert desired is not None  # noqa: S101 - plan() gives RETIME a desired credential
+        credential.starts, credential.ends = desired.starts, desired.ends
+        if credential.state in (CredentialState.REVOKED, CredentialState.FAILED):
+            credential.state = CredentialState.SCHEDULED
+            credential.lock_pin_id = None
+            credential.notified = False
+        credential.attempts, credential.next_attempt = 0, None
+        self._manager.alerts.clear(credential)
+        self._manager.store.audit("window_changed", action.key)
+        await self._manager.store.async_save()
+
+    async def _push(self, action: Action) -> None:
+        manager = self._manager
+        credential = manager.credentials[action.key]
+        lock = manager.locks[action.key.lock_id]
+        if not await self._fits(credential, lock):
+            return
+        try:
+            if credential.unconfirmed:
+                await self._clear(credential, lock)
+        except LockError as err:
+            manager.alerts.failed(credential, "create", err)
+            await manager.store.async_save()
+            return
+        credential.unconfirmed = True
+        await manager.store.async_save()  # a crash from here on must find "maybe"
+        try:
+            created = await lock.backend.create_pin(self._request(credential))
+        except LockError as err:
+            if isinstance(err, NOT_APPLIED):
+                credential.unconfirmed = False  # the lock said no: nothing of it is there
+            manager.alerts.failed(credential, "create", err)
+            await manager.store.async_save()
+            return
+        credential.state = CredentialState.ACTIVE
+        credential.unconfirmed = False
+        credential.lock_pin_id = created.lock_pin_id
+        if created.pin is not None:
+            credential.pin = created.pin  # an offline password: Tuya chose it
+        manager.alerts.succeeded(credential)
+        manager.store.audit("pushed", action.key)
+        await manager.store.async_save()
+        manager.alerts.fire(EVENT_PIN_CREATED, credential)
+
+    async def _fits(self, credential: Credential, lock: LockRuntime) -> bool:
+        """Whether the PIN fits the lock; one that never left us is chosen again if it can."""
+        profile = lock.profile
+        if profile is None or profile.check_pin(credential.pin) is None:
+            return True
+        if credential.lock_pin_id is None and not credential.unconfirmed:
+            # Chosen under other options (the PIN length was changed since): choose again.
+            taken = self.taken_pins({credential.key.lock_id}, credential.starts, credential.ends)
+            pin = generate(self._manager.pin_length, taken=taken).pin
+            if profile.check_pin(pin) is None:
+                credential.pin, credential.notified = pin, False
+                return True
+        # No retry can help: wait for the owner (options or profile) instead of hammering.
+        credential.state = CredentialState.FAILED
+        credential.attempts = max(credential.attempts, 1)
+        credential.next_attempt = credential.ends
+        credential.last_error = PIN_LENGTH_ERROR
+        self._manager.alerts.alert(credential, "create", "pin_length")
+        await self._manager.store.async_save()
+        return False
+
+    async def _clear(self, credential: Credential, lock: LockRuntime) -> None:
+        """Remove what an unconfirmed create may have left, whatever its window or PIN.
+
+        The slot is learnt by asking for the same reference again (the lock answers with
+        the slot it holds, or makes one); deleting that slot then leaves the lock clean.
+        """
+        manager = self._manager
+        if credential.lock_pin_id is None:
+            # A refusal proves nothing here (the lock may refuse a reference it holds): it
+            # raises, and the credential stays "maybe on the lock" for the next attempt.
+            created = await lock.backend.create_pin(self._request(credential))
+            credential.lock_pin_id = created.lock_pin_id
+            await manager.store.async_save()
+        await self._delete(credential, lock)
+        credential.lock_pin_id = None
+        credential.unconfirmed = False
+        await manager.store.async_save()
+
+    async def _move(self, action: Action) -> None:
+        """Change the window on the lock; the store keeps the old one until the lock confirms."""
+        manager = self._manager
+        credential, desired = manager.credentials[action.key], action.desired
+        assert desired is not None  # noqa: S101 - plan() gives MOVE a desired credential
+        lock = manager.locks[action.key.lock_id]
+        request = self._request(credential, desired.starts, desired.ends)
+        try:
+            if lock.backend.capabilities.modify_window and credential.lock_pin_id:
+                lock_pin_id = await lock.backend.modify_pin(credential.lock_pin_id, request)
+                credential.lock_pin_id = lock_pin_id
+                credential.starts, credential.ends = desired.starts, desired.ends
+            else:
+                if credential.lock_pin_id:
+                    await lock.backend.delete_pin(credential.lock_pin_id, credential.ref)
+                # Off the lock: pushed again with its new window in the same sync.
+                credential.lock_pin_id = None
+                credential.state = CredentialState.SCHEDULED
+                credential.starts, credential.ends = desired.starts, desired.ends
+        except LockError as err:
+            manager.alerts.failed(credential, "update", err)
+            await manager.store.async_save()
+            return
+        manager.alerts.succeeded(credential)
+        manager.alerts.clear(credential)
+        manager.store.audit("window_moved", action.key)
+        await manager.store.async_save()
+
+    async def revoke(self, credential: Credential) -> None:
+        """Take the PIN off its lock (also when a create was never confirmed)."""
+        manager = self._manager
+        lock = manager.locks[credential.key.lock_id]
+        try:
+            if credential.unconfirmed:
+                await self._clear(credential, lock)
+            elif credential.lock_pin_id is not None:
+                await self._delete(credential, lock)
+        except LockError as err:
+            manager.alerts.failed(credential, "revoke", err)
+            await manager.store.async_save()
+            return
+        credential.state = CredentialState.REVOKED
+        credential.lock_pin_id = None
+        manager.alerts.succeeded(credential)
+        manager.alerts.clear(credential)
+        manager.store.audit("revoked", credential.key)
+        await manager.store.async_save()
+        manager.alerts.fire(EVENT_PIN_REVOKED, credential)
+
+    async def _delete(self, credential: Credential, lock: LockRuntime) -> None:
+        """Delete the PIN; one the backend cannot delete ends with its window on the lock."""
+        assert credential.lock_pin_id is not None  # noqa: S101 - callers know its slot
+        try:
+            await lock.backend.delete_pin(credential.lock_pin_id, credential.ref)
+        except UnsupportedOperationError:
+            self._manager.store.audit("expires_on_lock", credential.key)
+
+    async def _revoke(self, action: Action) -> None:
+        await self.revoke(self._manager.credentials[action.key])
+
+    async def forget(self, credential: Credential, event: str) -> None:
+        """Mark revoked without a lock call: the PIN never reached the lock."""
+        credential.state = CredentialState.REVOKED
+        self._manager.alerts.succeeded(credential)
+        self._manager.alerts.clear(credential)
+        self._manager.store.audit(event, credential.key)
+        await self._manager.store.async_save()
+
+    async def _forget(self, action: Action) -> None:
+        await self.forget(self._manager.credentials[action.key], "cancelled_before_push")
+
+    async def _expire(self, action: Action) -> None:
+        credential = self._manager.credentials[action.key]
+        error = credential.last_error or "window ended before the PIN reached the lock"
+        await self.forget(credential, "expired_unpushed")
+        credential.last_error = error
+
+    def _request(
+        self, credential: Credential, starts: datetime | None = None, ends: datetime | None = None
+    ) -> PinRequest:
+        return PinRequest(
+            ref=credential.ref,
+            pin=credential.pin,
+            window=PinWindow(starts=starts or credential.starts, ends=ends or credential.ends),
+            name=credential.guest_name or credential.key.reservation_id,
+        )

@@ -1,0 +1,191 @@
+"""Locks that cannot take a PIN, locks that are away, and the alerts that follow.
+
+Through the real lifecycle, the simulated Stays and simulated LAN locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smartlock_tuya.const import DOMAIN, SUBENTRY_LOCK
+from custom_components.smartlock_tuya.scheduler import CredentialKey, CredentialState
+from simulators.stays_server import StaysSimulator
+from simulators.tuya_lock import SimulatedLock, load_profiles as raw_profiles
+
+from .conftest import (
+    FRONT_DOOR,
+    LOCAL_KEY,
+    LOCK_SUBENTRY,
+    Clock,
+    account_entry,
+    lan_lock_data,
+    set_up,
+)
+from .helpers import JOAO, MARIA, at, credential, manager_of, pins_on, settle, travel
+
+GATE_SUBENTRY = "01JLOCKSUBENTRY0000000002"
+MARIA_AT_GATE = CredentialKey("R-maria", GATE_SUBENTRY)
+
+
+@pytest.fixture
+async def gate(socket_enabled: None, lock_profile: str) -> AsyncIterator[SimulatedLock]:
+    """A second lock on the beach house: its gate."""
+    lock = SimulatedLock(
+        device_id="gate-1",
+        local_key=LOCAL_KEY,
+        version="3.4",
+        profile=raw_profiles()[lock_profile],
+        clock=lambda: dt_util.utcnow().timestamp(),
+    )
+    await lock.start()
+    yield lock
+    await lock.stop()
+
+
+def _two_locks(
+    stays: StaysSimulator, door: SimulatedLock, gate: SimulatedLock, profile: str
+) -> MockConfigEntry:
+    return account_entry(
+        stays,
+        {
+            "data": lan_lock_data(door, profile),
+            "subentry_id": LOCK_SUBENTRY,
+            "subentry_type": SUBENTRY_LOCK,
+            "title": "Front door",
+            "unique_id": FRONT_DOOR,
+        },
+        {
+            "data": lan_lock_data(gate, profile, name="Gate"),
+            "subentry_id": GATE_SUBENTRY,
+            "subentry_type": SUBENTRY_LOCK,
+            "title": "Gate",
+            "unique_id": "gate-1",
+        },
+    )
+
+
+async def test_regenerate_with_one_lock_away_tells_every_door(
+    hass: HomeAssistant,
+    request: pytest.FixtureRequest,
+    account: StaysSimulator,
+    stays: StaysSimulator,
+    lan_lock: SimulatedLock,
+    gate: SimulatedLock,
+    lock_profile: str,
+) -> None:
+    """Case 10: the door gets the new PIN, the gate keeps the old; the guest learns both."""
+    calls: list[ServiceCall] = []
+    hass.services.async_register("notify", "guest_sms", calls.append)
+    entry = _two_locks(stays, lan_lock, gate, lock_profile)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry,
+        options={
+            **entry.options,
+            "notify_service": "notify.guest_sms",
+            "message_template": "{{ pin }}",
+        },
+    )
+    await set_up(request, hass, entry)
+    await settle(hass)
+    old = credential(entry, MARIA).pin
+    assert len(calls) == 1
+
+    await gate.set_offline("refuse")
+    await manager_of(entry).requests.async_regenerate("R-maria")
+    await settle(hass)
+    new = credential(entry, MARIA).pin
+    assert new != old
+    assert set(pins_on(lan_lock)) == {new}
+    assert set(pins_on(gate)) == {old}  # still works there: it was never taken off
+    assert manager_of(entry).credentials[MARIA_AT_GATE].state is CredentialState.ACTIVE
+    assert calls[-1].data["message"] == f"Front door: {new}, Gate: {old}"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize("lock_profile", ["zigbee_dp24"])
+async def test_pin_length_the_lock_cannot_take(
+    hass: HomeAssistant,
+    request: pytest.FixtureRequest,
+    account: StaysSimulator,
+    lock_entry: MockConfigEntry,
+    lan_lock: SimulatedLock,
+    clock: Clock,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Case 15: 7 digits for a 6-digit lock is a clear alert at once, not endless failures."""
+    lock_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        lock_entry, options={**lock_entry.options, "pin_length": 7}
+    )
+    entry = await set_up(request, hass, lock_entry)
+    await settle(hass)
+    maria = credential(entry, MARIA)
+    assert maria.state is CredentialState.FAILED
+    assert maria.last_error == "create: pin_length"
+    issue = issue_registry.async_get_issue(DOMAIN, f"pin_R-maria_{LOCK_SUBENTRY}")
+    assert issue is not None
+    assert issue.translation_placeholders["error"] == "pin_length"
+    assert lan_lock.commands == []  # the lock was never asked for what it cannot take
+    assert credential(entry, JOAO).state is CredentialState.FAILED  # told at booking time
+    await travel(hass, clock, at(10, 14), step=timedelta(minutes=20))
+    assert lan_lock.commands == []
+    assert credential(entry, MARIA).attempts == 1
+
+    # The owner fixes the options: the PIN is chosen again, at the length the lock takes.
+    hass.config_entries.async_update_entry(entry, options={**entry.options, "pin_length": 6})
+    await settle(hass)
+    maria = credential(entry, MARIA)
+    assert maria.state is CredentialState.ACTIVE
+    assert len(maria.pin) == 6
+    assert maria.pin in pins_on(lan_lock)
+    assert issue_registry.async_get_issue(DOMAIN, f"pin_R-maria_{LOCK_SUBENTRY}") is None
+
+
+@pytest.mark.parametrize("lock_profile", ["zigbee_dp24"])
+async def test_new_dates_on_a_lock_that_cannot_modify(
+    hass: HomeAssistant, started: MockConfigEntry, account: StaysSimulator, lan_lock: SimulatedLock
+) -> None:
+    """A lock without a modify DP gets the new window by delete and create, same PIN."""
+    pin = credential(started, MARIA).pin
+    await account.change_reservation("R-maria", checkOutDate="2026-03-13")
+    await started.runtime_data.coordinator.async_refresh()
+    await settle(hass)
+    assert pins_on(lan_lock) == {pin: (at(9, 14), at(13, 11, 30))}
+    assert credential(started, MARIA).state is CredentialState.ACTIVE
+
+
+async def test_alert_clears_after_a_date_change_and_at_window_end(
+    hass: HomeAssistant,
+    started: MockConfigEntry,
+    account: StaysSimulator,
+    lan_lock: SimulatedLock,
+    clock: Clock,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Case 22: an alert goes when its dates change, and when the window it was about ends."""
+    issue_id = f"pin_R-joao_{LOCK_SUBENTRY}"
+    await travel(hass, clock, at(13, 13, 0))
+    lan_lock.reject_next(10_000)  # every create refused, until the window ends
+    await travel(hass, clock, at(13, 14, 10), step=timedelta(minutes=1))
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+    await account.change_reservation("R-joao", checkOutDate="2026-03-15")
+    await started.runtime_data.coordinator.async_refresh()
+    await settle(hass)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert issue_id not in hass.data["persistent_notification"]
+
+    await travel(hass, clock, at(13, 14, 30), step=timedelta(minutes=1))
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None  # failing again
+    await travel(hass, clock, at(15, 11, 31), step=timedelta(hours=6))
+    assert credential(started, JOAO).state is CredentialState.REVOKED
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert issue_id not in hass.data["persistent_notification"]
