@@ -4,7 +4,8 @@ The oracle reads the Stays simulator's records (not the integration's snapshot),
 actions and their answers, and the guest messages the notify action received. A guest's PIN is
 the last one a message told that guest (to the guest's own phone); a staff PIN is the one
 `create_pin` answered with. Windows follow the design: check-in minus the lead time to
-check-out plus the grace, on the listing's wall clock, on the lock from a day ahead.
+check-out plus the grace, on the listing's wall clock: on the lock a day ahead at the latest
+(earlier is allowed, as the lock itself keeps the window), gone once it ends.
 """
 
 from __future__ import annotations
@@ -79,31 +80,50 @@ class Truth:
         zone: tzinfo,
     ) -> list[str]:
         """The differences between what each lock holds and what it should; empty if none."""
-        expected: dict[str, Counter[Entry]] = {name: Counter() for name in locks}
+        required: dict[str, Counter[Entry]] = {name: Counter() for name in locks}
+        allowed: dict[str, Counter[Entry]] = {name: Counter() for name in locks}
         who: dict[tuple[str, Entry], str] = {}
+
+        def expect(lock: str, entry: Entry, window: tuple[datetime, datetime], label: str) -> None:
+            """Due: must be there. Live but not yet due: may be there (the lock keeps time)."""
+            if not now < window[1]:
+                return
+            (required if _due(window, now) else allowed)[lock][entry] += 1
+            who[lock, entry] = label
+
         for record in records:
             window = _window(record, listings, zone)
             reservation_id = str(record.get("_id"))
             if window is None or reservation_id in self.revoked:
                 continue
-            if record.get("type") not in LIVE_TYPES or not _due(window, now):
+            if record.get("type") not in LIVE_TYPES:
                 continue
             entry = (self.told(reservation_id), *_stamps(window))
             for name, served in lock_listings.items():
                 if record.get("_idlisting") in served:
-                    expected[name][entry] += 1
-                    who[name, entry] = f"guest of {reservation_id}"
+                    expect(name, entry, window, f"guest of {reservation_id}")
         for staff in self.staff:
-            if not staff.revoked and _due((staff.starts, staff.ends), now):
-                entry = (staff.pin, *_stamps((staff.starts, staff.ends)))
-                expected[staff.lock][entry] += 1
-                who[staff.lock, entry] = f"staff {staff.credential_id}"
+            if not staff.revoked:
+                window = (staff.starts, staff.ends)
+                expect(
+                    staff.lock,
+                    (staff.pin, *_stamps(window)),
+                    window,
+                    f"staff {staff.credential_id}",
+                )
         problems = []
         for name, lock in locks.items():
             held: Counter[Entry] = Counter(
                 (pin.pin, pin.start, pin.end) for pin in lock.pins.values() if pin.end < ABSURD
             )
-            want = expected[name]
+            want = required[name]
+            extra = held - want - allowed[name]
+            for untold in [entry for entry in allowed[name] if entry[0] is None]:
+                # A guest whose PIN went early need not have been told yet.
+                early = next((e for e in extra if e[1:] == untold[1:]), None)
+                if early is not None:
+                    extra[early] -= 1
+                    extra = +extra
             problems.extend(
                 f"  {name}: missing {_show(entry, zone)} ({who[name, entry]})"
                 + ("  <- the guest was never told a PIN" if entry[0] is None else "")
@@ -111,7 +131,7 @@ class Truth:
             )
             problems.extend(
                 f"  {name}: extra {_show(entry, zone)}"
-                for entry in sorted((held - want).elements(), key=str)
+                for entry in sorted(extra.elements(), key=str)
             )
         return problems
 
