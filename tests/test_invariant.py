@@ -573,6 +573,21 @@ FOUND: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("book", {"listing": "L-loft", "arrive": 0, "nights": 1, "webhook": True}),
         ("cancel", {"pick": 0, "webhook": True}),
     ],
+    "regenerated_with_a_lock_offline": [
+        ("book", {"listing": "L-beach", "arrive": 0, "nights": 1, "webhook": True}),
+        ("lock_offline", {"lock": "door"}),
+        ("regenerate_pin", {"pick": 0}),
+    ],
+    "regenerated_message_failed": [
+        ("book", {"listing": "L-beach", "arrive": 0, "nights": 1, "webhook": True}),
+        ("notify_fails", {"count": 2}),
+        ("regenerate_pin", {"pick": 0}),
+    ],
+    "regenerated_crash_after_write": [
+        ("book", {"listing": "L-beach", "arrive": 0, "nights": 1, "webhook": True}),
+        ("crash_after_next_write", {"lock": "door"}),
+        ("regenerate_pin", {"pick": 0}),
+    ],
 }
 
 

@@ -36,7 +36,12 @@ class Message:
 
     reservation_id: str
     targets: tuple[str, ...]
-    pin: str | None
+    #: The PIN by lock name, or under "" when one PIN opens every door.
+    pins: dict[str, str]
+
+    def pin_for(self, lock: str) -> str | None:
+        """The PIN this message gave for one lock."""
+        return self.pins.get("", self.pins.get(lock))
 
 
 @dataclass
@@ -62,12 +67,12 @@ class Truth:
     #: Each reservation's guest phone, where the message must go.
     phones: dict[str, str] = field(default_factory=dict)
 
-    def told(self, reservation_id: str) -> str | None:
-        """The PIN the guest last heard of, on their own phone."""
+    def told(self, reservation_id: str, lock: str) -> str | None:
+        """The PIN for this lock the guest last heard of, on their own phone."""
         phone = self.phones.get(reservation_id)
         for message in reversed(self.messages):
             if message.reservation_id == reservation_id and phone in message.targets:
-                return message.pin
+                return message.pin_for(lock)
         return None
 
     def compare(
@@ -98,9 +103,9 @@ class Truth:
                 continue
             if record.get("type") not in LIVE_TYPES:
                 continue
-            entry = (self.told(reservation_id), *_stamps(window))
             for name, served in lock_listings.items():
                 if record.get("_idlisting") in served:
+                    entry = (self.told(reservation_id, name), *_stamps(window))
                     expect(name, entry, window, f"guest of {reservation_id}")
         for staff in self.staff:
             if not staff.revoked:

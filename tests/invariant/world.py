@@ -50,7 +50,8 @@ ENTRY_ID = "01JINVARIANTACCOUNTENTRY01"
 NOTIFY = "guest_message"
 #: The guest's message names the PIN where the oracle can read it back.
 TEMPLATE = "PIN {{ pin }} for {{ guest_name }} at {{ listing }}"
-_PIN_IN_MESSAGE = re.compile(r"PIN (\d+) ")
+_PINS_IN_MESSAGE = re.compile(r"PIN (.+?) for ")
+_DOOR_PIN = re.compile(r"(\w[\w ]*): (\d+)")
 SP = dt_util.get_time_zone("America/Sao_Paulo")
 #: Listings and their check-in and check-out times (the simulator's booking settings).
 LISTINGS: dict[str, tuple[str, str]] = {"L-beach": ("15:00", "11:00"), "L-loft": ("16:00", "10:00")}
@@ -127,13 +128,16 @@ class World:
         if self.notify_failures:
             self.notify_failures -= 1
             raise HomeAssistantError("the SMS gateway is down")
-        match = _PIN_IN_MESSAGE.search(str(call.data.get("message", "")))
+        match = _PINS_IN_MESSAGE.search(str(call.data.get("message", "")))
+        told = match.group(1) if match else ""
+        # One PIN for every door, or (when the doors' PINs differ) "Door: 1234, Gate: 5678".
+        pins = {"": told} if told.isdigit() else dict(_DOOR_PIN.findall(told))
         targets = call.data.get("target") or []
         self.truth.messages.append(
             Message(
                 reservation_id=str((call.data.get("data") or {}).get("reservation_id")),
                 targets=tuple(str(t) for t in targets),
-                pin=match.group(1) if match else None,
+                pins={door.lower(): pin for door, pin in pins.items()},
             )
         )
 
@@ -290,9 +294,13 @@ class World:
             SP,
         )
         if problems:
+            told = [
+                f"  told {m.reservation_id} at {','.join(m.targets) or 'no target'}: {m.pins}"
+                for m in self.truth.messages
+            ]
             raise AssertionError(
                 f"invariant broken at {now.astimezone(SP):%d/%m %H:%M} (São Paulo):\n"
-                + "\n".join(problems)
+                + "\n".join([*problems, *told, *self.steps])
             )
 
 
