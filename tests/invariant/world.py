@@ -112,15 +112,18 @@ class World:
         return [patch.object(LifecycleStore, "async_save", save)]
 
     def _hook(self, name: str, lock: SimulatedLock) -> None:
-        """Crash Home Assistant right after this lock applied a PIN command, before any save."""
+        """Crash Home Assistant right after this lock's memory changed, before any save."""
         real = lock.control
 
-        def control(dps: dict[str, Any]) -> dict[str, Any] | None:
-            if self.crash_armed == name and lock._state.is_pin_command(dps):
+        def control(*args: Any) -> Any:
+            before = {slot: repr(pin) for slot, pin in lock.pins.items()}
+            answer = real(*args)
+            written = {slot: repr(pin) for slot, pin in lock.pins.items()} != before
+            if self.crash_armed == name and written:
                 self.crash_armed = None
                 self.saves_lost = True
-                self.steps.append(f"  (crash after a PIN command on {name})")
-            return real(dps)
+                self.steps.append(f"  (crash after a PIN was written on {name})")
+            return answer
 
         lock.control = control  # type: ignore[method-assign]
 
