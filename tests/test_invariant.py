@@ -148,7 +148,8 @@ class Invariant(RuleBasedStateMachine):
         finally:
             if TRACE:
                 took = freezegun_api.real_perf_counter() - began
-                print(f"{coroutine.__qualname__}: {took:.3f} s")  # noqa: T201
+                name = getattr(coroutine, "__qualname__", "step")
+                print(f"{name}: {took:.3f} s")  # noqa: T201
         return result
 
     def note(self, text: str) -> None:

@@ -116,7 +116,7 @@ class Truth:
                     window,
                     f"staff {staff.credential_id}",
                 )
-        problems = []
+        problems: list[str] = []
         for name, lock in locks.items():
             held: Counter[Entry] = Counter(
                 (pin.pin, pin.start, pin.end) for pin in lock.pins.values() if pin.end < ABSURD

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 import re
 from typing import Any
 from unittest.mock import patch
@@ -52,7 +52,7 @@ NOTIFY = "guest_message"
 TEMPLATE = "PIN {{ pin }} for {{ guest_name }} at {{ listing }}"
 _PINS_IN_MESSAGE = re.compile(r"PIN (.+?) for ")
 _DOOR_PIN = re.compile(r"(\w[\w ]*): (\d+)")
-SP = dt_util.get_time_zone("America/Sao_Paulo")
+SP: tzinfo = dt_util.get_time_zone("America/Sao_Paulo") or UTC
 #: Listings and their check-in and check-out times (the simulator's booking settings).
 LISTINGS: dict[str, tuple[str, str]] = {"L-beach": ("15:00", "11:00"), "L-loft": ("16:00", "10:00")}
 
@@ -125,7 +125,7 @@ class World:
                 self.steps.append(f"  (crash after a PIN was written on {name})")
             return answer
 
-        lock.control = control  # type: ignore[method-assign]
+        lock.control = control  # type: ignore[method-assign,assignment]
 
     async def _notify(self, call: ServiceCall) -> None:
         if self.notify_failures:
