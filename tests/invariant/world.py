@@ -1,0 +1,323 @@
+"""One Stays account, three simulated locks and a real config entry, shared by every example.
+
+The state machine in `tests/test_invariant.py` acts on the world only through the simulators'
+control APIs, Home Assistant's actions and the webhook, and through time; it reads the truth
+back from the simulators (what Stays holds, what each lock holds) and from the guest messages
+the notify action was asked to send. The integration's own stored state is never consulted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+import re
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.smartlock_tuya.const import (
+    CONF_BACKEND,
+    CONF_BASE_URL,
+    CONF_DEVICE_ID,
+    CONF_HOST,
+    CONF_LISTING_IDS,
+    CONF_LOCAL_KEY,
+    CONF_NAME,
+    CONF_PROFILE,
+    CONF_PROTOCOL_VERSION,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+    SUBENTRY_LOCK,
+)
+from custom_components.smartlock_tuya.storage import LifecycleStore
+from simulators.stays_server import StaysSimulator
+from simulators.tuya_lock import SimulatedLock, load_profiles
+
+from .oracle import Message, StaffPin, Truth
+
+CLIENT_ID = "invariant-client"
+CLIENT_SECRET = "invariant-secret"
+LOCAL_KEY = "0123456789abcdef"
+WEBHOOK_ID = "invariant-webhook"
+ENTRY_ID = "01JINVARIANTACCOUNTENTRY01"
+NOTIFY = "guest_message"
+#: The guest's message names the PIN where the oracle can read it back.
+TEMPLATE = "PIN {{ pin }} for {{ guest_name }} at {{ listing }}"
+_PINS_IN_MESSAGE = re.compile(r"PIN (.+?) for ")
+_DOOR_PIN = re.compile(r"(\w[\w ]*): (\d+)")
+SP: tzinfo = dt_util.get_time_zone("America/Sao_Paulo") or UTC
+#: Listings and their check-in and check-out times (the simulator's booking settings).
+LISTINGS: dict[str, tuple[str, str]] = {"L-beach": ("15:00", "11:00"), "L-loft": ("16:00", "10:00")}
+
+
+@dataclass(frozen=True)
+class LockSpec:
+    """One simulated lock: its family (profile), protocol version and the listings it serves."""
+
+    name: str
+    subentry_id: str
+    profile: str
+    version: str
+    listings: tuple[str, ...]
+
+
+#: A Wi-Fi door on each listing and one Zigbee-family gate serving both (two locks a listing).
+LOCKS: tuple[LockSpec, ...] = (
+    LockSpec("door", "01JINVARIANTLOCKSUBDOOR001", "unlock_method", "3.4", ("L-beach",)),
+    LockSpec("gate", "01JINVARIANTLOCKSUBGATE001", "zigbee_dp24", "3.3", ("L-beach", "L-loft")),
+    LockSpec("loft", "01JINVARIANTLOCKSUBLOFT001", "unlock_method", "3.5", ("L-loft",)),
+)
+
+
+@dataclass
+class World:
+    """The simulators, the entry, and what the oracle needs to know about the run so far."""
+
+    hass: HomeAssistant
+    stays: StaysSimulator
+    locks: dict[str, SimulatedLock]
+    clock: Any
+    webhook_url: str | None = None
+    start: datetime = field(default_factory=dt_util.utcnow)
+    entry: MockConfigEntry | None = None
+    saves_lost: bool = False
+    crash_armed: str | None = None
+    notify_failures: int = 0
+    truth: Truth = field(default_factory=Truth)
+    #: Which listings each lock serves now (the user may change it in the lock's options).
+    served: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    steps: list[str] = field(default_factory=list)
+
+    # -- wiring, once per test ------------------------------------------------------------
+
+    def install(self) -> list[Any]:
+        """Hooks that live for the whole test: the notify action, lost saves, crash points."""
+        self.hass.services.async_register("notify", NOTIFY, self._notify)
+        real_save = LifecycleStore.async_save
+        world = self
+
+        async def save(store: LifecycleStore) -> None:
+            if not world.saves_lost:  # a crashed process writes nothing more
+                await real_save(store)
+
+        for name, lock in self.locks.items():
+            self._hook(name, lock)
+        return [patch.object(LifecycleStore, "async_save", save)]
+
+    def _hook(self, name: str, lock: SimulatedLock) -> None:
+        """Crash Home Assistant right after this lock's memory changed, before any save."""
+        real = lock.control
+
+        def control(*args: Any) -> Any:
+            before = {slot: repr(pin) for slot, pin in lock.pins.items()}
+            answer = real(*args)
+            written = {slot: repr(pin) for slot, pin in lock.pins.items()} != before
+            if self.crash_armed == name and written:
+                self.crash_armed = None
+                self.saves_lost = True
+                self.steps.append(f"  (crash after a PIN was written on {name})")
+            return answer
+
+        lock.control = control  # type: ignore[method-assign,assignment]
+
+    async def _notify(self, call: ServiceCall) -> None:
+        if self.notify_failures:
+            self.notify_failures -= 1
+            raise HomeAssistantError("the SMS gateway is down")
+        match = _PINS_IN_MESSAGE.search(str(call.data.get("message", "")))
+        told = match.group(1) if match else ""
+        # One PIN for every door, or (when the doors' PINs differ) "Door: 1234, Gate: 5678".
+        pins = {"": told} if told.isdigit() else dict(_DOOR_PIN.findall(told))
+        targets = call.data.get("target") or []
+        self.truth.messages.append(
+            Message(
+                reservation_id=str((call.data.get("data") or {}).get("reservation_id")),
+                targets=tuple(str(t) for t in targets),
+                pins={door.lower(): pin for door, pin in pins.items()},
+            )
+        )
+
+    # -- one example ----------------------------------------------------------------------
+
+    async def begin(self) -> None:
+        """A fresh account on a fresh day: no reservations, locks empty and online."""
+        now = dt_util.utcnow()
+        start = (now + timedelta(days=1)).replace(hour=15, minute=0, second=0, microsecond=0)
+        self.clock.move_to(start)
+        self.start = start
+        self.truth = Truth()
+        self.served = {spec.name: spec.listings for spec in LOCKS}
+        self.steps = []
+        self.saves_lost, self.crash_armed, self.notify_failures = False, None, 0
+        stays = self.stays
+        stays._reservations.clear()
+        stays._clients.clear()
+        stays._faults.clear()
+        stays.requests.clear()
+        stays._short_ids = {listing["id"] for listing in stays._listings.values()}
+        stays.webhook_url = None
+        for lock in self.locks.values():
+            await lock.set_offline(None)
+            lock.pins.clear()
+            lock.commands.clear()
+            lock._reject = lock._lose = 0
+        self.entry = self._entry()
+        self.entry.add_to_hass(self.hass)
+        await self.hass.config_entries.async_setup(self.entry.entry_id)
+        await self.settle()
+
+    async def end(self) -> None:
+        """Remove the entry (and its Store) so the next example starts from nothing."""
+        self.saves_lost = False
+        if self.entry is not None:
+            await self.hass.config_entries.async_remove(self.entry.entry_id)
+            await self.settle()
+            self.entry = None
+
+    def _entry(self) -> MockConfigEntry:
+        subentries = [
+            {
+                "data": {
+                    CONF_NAME: spec.name.title(),
+                    CONF_DEVICE_ID: f"invariant-{spec.name}",
+                    CONF_BACKEND: "lan",
+                    CONF_HOST: f"127.0.0.1:{self.locks[spec.name].port}",
+                    CONF_LOCAL_KEY: LOCAL_KEY,
+                    CONF_PROTOCOL_VERSION: spec.version,
+                    CONF_PROFILE: spec.profile,
+                    CONF_LISTING_IDS: list(spec.listings),
+                },
+                "subentry_id": spec.subentry_id,
+                "subentry_type": SUBENTRY_LOCK,
+                "title": spec.name.title(),
+                "unique_id": f"invariant-{spec.name}",
+            }
+            for spec in LOCKS
+        ]
+        return MockConfigEntry(
+            domain=DOMAIN,
+            entry_id=ENTRY_ID,
+            title="127.0.0.1",
+            unique_id="127.0.0.1",
+            data={
+                CONF_BASE_URL: self.stays.url,
+                CONF_CLIENT_ID: CLIENT_ID,
+                CONF_CLIENT_SECRET: CLIENT_SECRET,
+                CONF_WEBHOOK_ID: WEBHOOK_ID,
+            },
+            options={
+                "time_zone": "America/Sao_Paulo",
+                "notify_service": f"notify.{NOTIFY}",
+                "message_template": TEMPLATE,
+            },
+            subentries_data=subentries,
+        )
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the entry is set up (not retrying, not unloaded)."""
+        return self.entry is not None and self.entry.state is ConfigEntryState.LOADED
+
+    # -- time and restarts ----------------------------------------------------------------
+
+    async def settle(self) -> None:
+        """Let syncs, the syncs they ask for, and background tasks finish."""
+        for _ in range(3):
+            await self.hass.async_block_till_done(wait_background_tasks=True)
+
+    async def jump(self, delta: timedelta) -> None:
+        """Move the clock on by `delta` at once, firing whatever fell due."""
+        self.clock.tick(delta)
+        async_fire_time_changed(self.hass)
+        await self.settle()
+
+    async def restart(self, during_start: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Stop and start the entry with the same Store, as a Home Assistant restart does.
+
+        After a crash (`saves_lost`) nothing the old run still does reaches the Store.
+        `during_start` runs while the new run is still starting (its Store loading).
+        """
+        assert self.entry is not None
+        await self.hass.config_entries.async_unload(self.entry.entry_id)
+        await self.settle()
+        self.saves_lost = False
+        await self.hass.config_entries.async_setup(self.entry.entry_id)
+        if during_start is not None:
+            await during_start()
+        await self.settle()
+
+    async def serve(self, lock: str, listings: tuple[str, ...]) -> None:
+        """The user changes the listings a lock serves (its subentry); the entry reloads."""
+        assert self.entry is not None
+        spec = next(spec for spec in LOCKS if spec.name == lock)
+        subentry = self.entry.subentries[spec.subentry_id]
+        self.served[lock] = listings
+        self.hass.config_entries.async_update_subentry(
+            self.entry, subentry, data={**subentry.data, CONF_LISTING_IDS: list(listings)}
+        )
+        await self.settle()
+
+    async def heal(self) -> None:
+        """End every fault, then give the integration the time it needs to converge.
+
+        Two slow retry periods (15 minutes) and a poll (10 minutes) fit in the 32 minutes.
+        """
+        self.stays.clear_faults()
+        self.stays._reservations = [
+            r for r in self.stays._reservations if not str(r.get("_id", "")).startswith("junk")
+        ]
+        self.notify_failures = 0
+        self.crash_armed = None
+        for lock in self.locks.values():
+            lock._reject = lock._lose = 0
+            await lock.set_offline(None)
+        if self.saves_lost:
+            await self.restart()
+        for _ in range(2):
+            await self.jump(timedelta(minutes=16))
+
+    # -- the invariant --------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Each lock holds exactly the live PINs, each the guest was told, with its window."""
+        now = dt_util.utcnow()
+        problems = self.truth.compare(
+            now,
+            self.stays._reservations,
+            LISTINGS,
+            self.served,
+            self.locks,
+            SP,
+        )
+        if problems:
+            told = [
+                f"  told {m.reservation_id} at {','.join(m.targets) or 'no target'}: {m.pins}"
+                for m in self.truth.messages
+            ]
+            raise AssertionError(
+                f"invariant broken at {now.astimezone(SP):%d/%m %H:%M} (São Paulo):\n"
+                + "\n".join([*problems, *told, *self.steps])
+            )
+
+
+def staff_pin(lock: str, response: dict[str, Any]) -> StaffPin:
+    """What `create_pin` told its caller: the code and its window on one lock."""
+    return StaffPin(
+        credential_id=str(response["credential_id"]),
+        lock=lock,
+        pin=str(response["pin"]),
+        starts=datetime.fromisoformat(response["starts"]),
+        ends=datetime.fromisoformat(response["ends"]),
+    )
+
+
+def profiles() -> dict[str, dict[str, Any]]:
+    """The shipped PIN profiles the simulated locks are built from."""
+    return load_profiles()
