@@ -34,46 +34,23 @@ from hypothesis.stateful import run_state_machine_as_test
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.smartlock_tuya.tuya import LanBackend
 from simulators.stays_server import StaysSimulator
-from simulators.tuya_lock import SimulatedLock
 
 from .invariant.machine import EXAMPLES, SHRINK, STEPS, Invariant, fast_lan_backend
 from .invariant.world import (
     CLIENT_ID,
     CLIENT_SECRET,
     LISTINGS,
-    LOCAL_KEY,
-    LOCKS,
     WEBHOOK_ID,
     World,
-    profiles,
+    build_devices,
 )
-
-
-@pytest.fixture
-def simulated_locks(socket_enabled: None) -> dict[str, SimulatedLock]:
-    """One lock per spec, on the tests' clock (started by the test, on its loop)."""
-    catalogue = profiles()
-    return {
-        spec.name: SimulatedLock(
-            device_id=f"invariant-{spec.name}",
-            local_key=LOCAL_KEY,
-            version=spec.version,
-            profile=catalogue[spec.profile],
-            clock=lambda: dt_util.utcnow().timestamp(),
-            # Its idle timer runs on the loop's clock, which every clock jump moves on.
-            idle_timeout=1e9,
-        )
-        for spec in LOCKS
-    }
 
 
 @pytest.fixture
 def world(
     hass: HomeAssistant,
     socket_enabled: None,
-    simulated_locks: dict[str, SimulatedLock],
     hass_client: ClientSessionGenerator,
     clock: Any,
 ) -> Iterator[World]:
@@ -87,16 +64,16 @@ def world(
         stays.add_listing(
             name=listing, listing_id=listing, check_in_time=check_in, check_out_time=check_out
         )
-    for lock in simulated_locks.values():
-        loop.run_until_complete(lock.start())
-    world = World(hass=hass, stays=stays, locks=simulated_locks, clock=clock)
+    devices, locks = build_devices(lambda: dt_util.utcnow().timestamp())
+    for device in devices.values():
+        loop.run_until_complete(device.start())
+    world = World(hass=hass, stays=stays, devices=devices, locks=locks, clock=clock)
     with contextlib.ExitStack() as stack:
         for hook in world.install():
             stack.enter_context(hook)
         stack.enter_context(
             patch("custom_components.smartlock_tuya.backends.LanBackend", fast_lan_backend())
         )
-        stack.enter_context(patch.object(LanBackend, "start_keepalive", lambda self: None))
         # The webhook is served by Home Assistant's own HTTP app on loopback.
         loop.run_until_complete(world.begin())
         client = loop.run_until_complete(hass_client())
@@ -106,8 +83,8 @@ def world(
         try:
             yield world
         finally:
-            for lock in simulated_locks.values():
-                loop.run_until_complete(lock.stop())
+            for device in devices.values():
+                loop.run_until_complete(device.stop())
             loop.run_until_complete(stays.stop())
 
 

@@ -79,7 +79,7 @@ class CredentialRequests:
             manager.credentials[key] = Credential(
                 key=key,
                 listing_id="",
-                ref=manager.store.next_ref(lock_id),
+                ref=manager.next_ref(lock_id),
                 pin=pin,
                 starts=starts,
                 ends=ends,
@@ -143,7 +143,7 @@ class CredentialRequests:
                         manager.alerts.clear(credential)
                         continue
                 credential.pin = pin
-                credential.ref = manager.store.next_ref(credential.key.lock_id)
+                credential.ref = manager.next_ref(credential.key.lock_id)
                 credential.state = CredentialState.SCHEDULED
                 credential.lock_pin_id = None
                 credential.unconfirmed = False

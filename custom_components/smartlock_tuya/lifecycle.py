@@ -216,6 +216,14 @@ class PinManager:
                 self.hass, self.async_sync(), f"{DOMAIN} lifecycle sync"
             )
 
+    def next_ref(self, lock_id: str) -> int:
+        """A fresh PIN reference for this lock, within what its layout can carry."""
+        lock = self.locks.get(lock_id)
+        profile = lock.profile if lock is not None else None
+        if profile is None or profile.max_ref is None:
+            return self.store.next_ref(lock_id)
+        return self.store.next_ref(lock_id, profile.max_ref)
+
     def locks_by_listing(self) -> dict[str, list[str]]:
         """The set-up locks of each listing."""
         by_listing: dict[str, list[str]] = defaultdict(list)

@@ -107,7 +107,7 @@ class LockOperations:
         credential = Credential(
             key=desired.key,
             listing_id=desired.listing_id,
-            ref=manager.store.next_ref(desired.key.lock_id),
+            ref=manager.next_ref(desired.key.lock_id),
             pin=self.pin_for(desired),
             starts=desired.starts,
             ends=desired.ends,

@@ -134,12 +134,13 @@ class LifecycleStore:
             )
         )
 
-    def next_ref(self, lock_id: str) -> int:
+    def next_ref(self, lock_id: str, limit: int = MAX_REF) -> int:
         """A reference (the lock's number for a PIN) never used on this lock while stored.
 
         References move forward from the last one handed out, so a freed one is not reused
         while its PIN might still be on the lock; a lock first seen starts at a random one,
-        so that a wiped store or a re-added account does not meet its own old PINs.
+        so that a wiped store or a re-added account does not meet its own old PINs. `limit`
+        is the highest the lock's layout carries (a Zigbee lock's id field stops at 999).
         """
         used = {
             credential.ref
@@ -148,9 +149,9 @@ class LifecycleStore:
         }
         last = self.data.last_refs.get(lock_id)
         if last is None:
-            last = secrets.randbelow(MAX_REF)
-        for step in range(1, MAX_REF + 1):
-            ref = (last + step - 1) % MAX_REF + 1
+            last = secrets.randbelow(limit)
+        for step in range(1, limit + 1):
+            ref = (last + step - 1) % limit + 1
             if ref not in used:
                 self.data.last_refs[lock_id] = ref
                 return ref

@@ -22,7 +22,7 @@ from custom_components.smartlock_tuya.const import DOMAIN
 from custom_components.smartlock_tuya.tuya import LanBackend
 from simulators.stays_server import FaultKind
 
-from .world import LISTINGS, LOCKS, SP, World, staff_pin
+from .world import GATEWAY, LISTINGS, LOCKS, SP, World, staff_pin
 
 EXAMPLES = int(os.environ.get("SMARTLOCK_INVARIANT_EXAMPLES", "500"))
 STEPS = int(os.environ.get("SMARTLOCK_INVARIANT_STEPS", "8"))
@@ -78,9 +78,9 @@ def _has_staff(machine: Invariant) -> object:
 def fast_lan_backend() -> Any:
     """The real LAN backend, with timeouts a loopback lock never needs more than.
 
-    A lost reply costs one `timeout`. The keep-alive only reads what the lock pushes (unlocks,
-    battery), which the invariant does not look at; every clock jump would wake it and each
-    of its reads waits out a socket timeout, so it is left out (`start_keepalive` is patched).
+    A lost reply costs one `timeout`, a command whose report never comes one `confirm_timeout`.
+    The sessions' heartbeats run on the loop's clock, which every clock jump moves on: they
+    stay on, so a jump also tests the session noticing a silent link and reconnecting.
     """
     return partial(LanBackend, timeout=0.5, confirm_timeout=1.0)
 
@@ -265,14 +265,26 @@ class Invariant(RuleBasedStateMachine):
     @when()
     @rule(lock=st.sampled_from(LOCK_NAMES))
     def lock_offline(self, lock: str) -> None:
-        """The lock drops off the network (its port closes)."""
-        self.run(self.world.locks[lock].set_offline("refuse"))
+        """The lock drops off (the Lock Pro's port closes, a Zigbee lock leaves radio range)."""
+        self.run(self.world.offline(lock))
 
     @when()
     @rule(lock=st.sampled_from(LOCK_NAMES))
     def lock_back(self, lock: str) -> None:
         """The lock is reachable again."""
-        self.run(self.world.locks[lock].set_offline(None))
+        self.run(self.world.online(lock))
+
+    @when()
+    @rule()
+    def gateway_offline(self) -> None:
+        """The gateway drops off the network: both Zigbee locks are away at once."""
+        self.run(self.world.devices[GATEWAY].set_offline("refuse"))
+
+    @when()
+    @rule()
+    def gateway_back(self) -> None:
+        """The gateway is reachable again."""
+        self.run(self.world.online(GATEWAY))
 
     @when()
     @rule(lock=st.sampled_from(LOCK_NAMES), count=st.integers(min_value=1, max_value=2))
@@ -366,8 +378,9 @@ class Invariant(RuleBasedStateMachine):
     def create_pin(self, lock: str, starts: int, minutes: int) -> None:
         """A staff PIN with its own window; whatever PIN the answer gives is the cleaner's."""
         begin = dt_util.utcnow().replace(second=0, microsecond=0) + timedelta(minutes=starts)
+        assert self.world.entry is not None
         entity_id = er.async_get(self.world.hass).async_get_entity_id(
-            "lock", DOMAIN, f"lock_invariant-{lock}"
+            "lock", DOMAIN, f"{self.world.entry.unique_id}_lock_invariant-{lock}"
         )
         answer = self.run(
             self._action(

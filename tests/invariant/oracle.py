@@ -18,7 +18,7 @@ from typing import Any
 
 from custom_components.smartlock_tuya.const import DEFAULT_GRACE, DEFAULT_LEAD_TIME
 from custom_components.smartlock_tuya.scheduler import PUSH_AHEAD
-from simulators.tuya_lock import SimulatedLock
+from simulators.tuya_lock import LockEndpoint
 
 #: Reservation types that expect a guest (Stays' `reserved`, `booked`, `contract`).
 LIVE_TYPES = frozenset({"reserved", "booked", "contract"})
@@ -81,7 +81,7 @@ class Truth:
         records: Iterable[Mapping[str, Any]],
         listings: Mapping[str, tuple[str, str]],
         lock_listings: Mapping[str, tuple[str, ...]],
-        locks: Mapping[str, SimulatedLock],
+        locks: Mapping[str, LockEndpoint],
         zone: tzinfo,
     ) -> list[str]:
         """The differences between what each lock holds and what it should; empty if none."""

@@ -1,5 +1,8 @@
 """One Stays account, three simulated locks and a real config entry, shared by every example.
 
+The locks are the integration's two real families: `door`, a Wi-Fi Lock Pro speaking for
+itself, and `gate` and `loft`, two Zigbee locks behind one gateway (one connection, by cid).
+
 The state machine in `tests/test_invariant.py` acts on the world only through the simulators'
 control APIs, Home Assistant's actions and the webhook, and through time; it reads the truth
 back from the simulators (what Stays holds, what each lock holds) and from the guest messages
@@ -26,10 +29,12 @@ from custom_components.smartlock_tuya.const import (
     CONF_BACKEND,
     CONF_BASE_URL,
     CONF_DEVICE_ID,
+    CONF_GATEWAY_ID,
     CONF_HOST,
     CONF_LISTING_IDS,
     CONF_LOCAL_KEY,
     CONF_NAME,
+    CONF_NODE_ID,
     CONF_PROFILE,
     CONF_PROTOCOL_VERSION,
     CONF_WEBHOOK_ID,
@@ -38,7 +43,13 @@ from custom_components.smartlock_tuya.const import (
 )
 from custom_components.smartlock_tuya.storage import LifecycleStore
 from simulators.stays_server import StaysSimulator
-from simulators.tuya_lock import SimulatedLock, load_profiles
+from simulators.tuya_lock import (
+    LockEndpoint,
+    SimulatedGateway,
+    SimulatedLock,
+    SubDevice,
+    TuyaDevice,
+)
 
 from .oracle import Message, StaffPin, Truth
 
@@ -57,23 +68,83 @@ SP: tzinfo = dt_util.get_time_zone("America/Sao_Paulo") or UTC
 LISTINGS: dict[str, tuple[str, str]] = {"L-beach": ("15:00", "11:00"), "L-loft": ("16:00", "10:00")}
 
 
+GATEWAY = "gateway"
+GATEWAY_ID = "invariant-gateway"
+#: The protocol each device speaks: the Lock Pro on its own, the gateway for both Zigbee locks.
+VERSIONS = {"door": "3.4", GATEWAY: "3.3"}
+
+
 @dataclass(frozen=True)
 class LockSpec:
-    """One simulated lock: its family (profile), protocol version and the listings it serves."""
+    """One simulated lock: its profile, the device it is reached through, what it serves.
+
+    `layout` is None for the Wi-Fi Lock Pro, else the Zigbee lock's DP 24 layout (21 or 27
+    bytes) behind the gateway, where `cid` is its node id.
+    """
 
     name: str
     subentry_id: str
     profile: str
-    version: str
     listings: tuple[str, ...]
+    layout: int | None = None
+    cid: str = ""
+
+    @property
+    def device(self) -> str:
+        """The network device this lock is reached through."""
+        return self.name if self.layout is None else GATEWAY
 
 
-#: A Wi-Fi door on each listing and one Zigbee-family gate serving both (two locks a listing).
+#: A Lock Pro door on the beach house, a Zigbee gate serving both listings and a Zigbee loft
+#: lock, both behind one gateway: every listing has two locks, two of them share a connection.
 LOCKS: tuple[LockSpec, ...] = (
-    LockSpec("door", "01JINVARIANTLOCKSUBDOOR001", "unlock_method", "3.4", ("L-beach",)),
-    LockSpec("gate", "01JINVARIANTLOCKSUBGATE001", "zigbee_dp24", "3.3", ("L-beach", "L-loft")),
-    LockSpec("loft", "01JINVARIANTLOCKSUBLOFT001", "unlock_method", "3.5", ("L-loft",)),
+    LockSpec("door", "01JINVARIANTLOCKSUBDOOR001", "lock_pro_dp51", ("L-beach",)),
+    LockSpec(
+        "gate",
+        "01JINVARIANTLOCKSUBGATE001",
+        "zigbee_gateway_27",
+        ("L-beach", "L-loft"),
+        layout=27,
+        cid="a4c1380000000001",
+    ),
+    LockSpec(
+        "loft",
+        "01JINVARIANTLOCKSUBLOFT001",
+        "zigbee_gateway_21",
+        ("L-loft",),
+        layout=21,
+        cid="a4c1380000000002",
+    ),
 )
+
+
+def build_devices(
+    clock: Callable[[], float],
+) -> tuple[dict[str, TuyaDevice], dict[str, LockEndpoint]]:
+    """The devices on the network (door, gateway) and each lock's endpoint, not yet started.
+
+    The devices' idle timers run on the loop's clock, which every clock jump moves on, so
+    they never drop an idle client here (the integration's heartbeats are what is tested).
+    """
+    door = SimulatedLock(
+        device_id="invariant-door",
+        local_key=LOCAL_KEY,
+        version=VERSIONS["door"],
+        clock=clock,
+        idle_timeout=1e9,
+    )
+    gateway = SimulatedGateway(
+        device_id=GATEWAY_ID,
+        local_key=LOCAL_KEY,
+        version=VERSIONS[GATEWAY],
+        clock=clock,
+        idle_timeout=1e9,
+    )
+    endpoints: dict[str, LockEndpoint] = {"door": door}
+    for spec in LOCKS:
+        if spec.layout is not None:
+            endpoints[spec.name] = gateway.add_lock(spec.cid, layout=spec.layout)
+    return {"door": door, GATEWAY: gateway}, endpoints
 
 
 @dataclass
@@ -82,7 +153,8 @@ class World:
 
     hass: HomeAssistant
     stays: StaysSimulator
-    locks: dict[str, SimulatedLock]
+    devices: dict[str, TuyaDevice]
+    locks: dict[str, LockEndpoint]
     clock: Any
     webhook_url: str | None = None
     start: datetime = field(default_factory=dt_util.utcnow)
@@ -111,9 +183,9 @@ class World:
             self._hook(name, lock)
         return [patch.object(LifecycleStore, "async_save", save)]
 
-    def _hook(self, name: str, lock: SimulatedLock) -> None:
+    def _hook(self, name: str, lock: LockEndpoint) -> None:
         """Crash Home Assistant right after this lock's memory changed, before any save."""
-        real = lock.control
+        real = lock.handle_control
 
         def control(*args: Any) -> Any:
             before = {slot: repr(pin) for slot, pin in lock.pins.items()}
@@ -125,7 +197,7 @@ class World:
                 self.steps.append(f"  (crash after a PIN was written on {name})")
             return answer
 
-        lock.control = control  # type: ignore[method-assign,assignment]
+        lock.handle_control = control  # type: ignore[method-assign]
 
     async def _notify(self, call: ServiceCall) -> None:
         if self.notify_failures:
@@ -163,8 +235,8 @@ class World:
         stays.requests.clear()
         stays._short_ids = {listing["id"] for listing in stays._listings.values()}
         stays.webhook_url = None
+        await self.all_online()
         for lock in self.locks.values():
-            await lock.set_offline(None)
             lock.pins.clear()
             lock.commands.clear()
             lock._reject = lock._lose = 0
@@ -188,11 +260,16 @@ class World:
                     CONF_NAME: spec.name.title(),
                     CONF_DEVICE_ID: f"invariant-{spec.name}",
                     CONF_BACKEND: "lan",
-                    CONF_HOST: f"127.0.0.1:{self.locks[spec.name].port}",
+                    CONF_HOST: f"127.0.0.1:{self.devices[spec.device].port}",
                     CONF_LOCAL_KEY: LOCAL_KEY,
-                    CONF_PROTOCOL_VERSION: spec.version,
+                    CONF_PROTOCOL_VERSION: VERSIONS[spec.device],
                     CONF_PROFILE: spec.profile,
                     CONF_LISTING_IDS: list(spec.listings),
+                    **(
+                        {CONF_GATEWAY_ID: GATEWAY_ID, CONF_NODE_ID: spec.cid}
+                        if spec.layout is not None
+                        else {}
+                    ),
                 },
                 "subentry_id": spec.subentry_id,
                 "subentry_type": SUBENTRY_LOCK,
@@ -277,11 +354,36 @@ class World:
         self.crash_armed = None
         for lock in self.locks.values():
             lock._reject = lock._lose = 0
-            await lock.set_offline(None)
+        await self.all_online()
         if self.saves_lost:
             await self.restart()
         for _ in range(2):
             await self.jump(timedelta(minutes=16))
+
+    # -- the network ----------------------------------------------------------------------
+
+    async def offline(self, lock: str) -> None:
+        """A lock drops off: the Lock Pro's port closes, a Zigbee lock leaves radio range."""
+        endpoint = self.locks[lock]
+        if isinstance(endpoint, SubDevice):
+            endpoint.online = False  # the gateway acks its commands, nothing follows
+        elif isinstance(endpoint, SimulatedLock):
+            await endpoint.set_offline("refuse")
+
+    async def online(self, lock: str) -> None:
+        """A lock (or, for `GATEWAY`, the gateway) is reachable again."""
+        endpoint = self.locks.get(lock)
+        if isinstance(endpoint, SubDevice):
+            endpoint.online = True
+        else:
+            await self.devices[lock].set_offline(None)
+
+    async def all_online(self) -> None:
+        """Every device and every Zigbee lock is reachable."""
+        for device in self.devices.values():
+            await device.set_offline(None)
+        for name in self.locks:
+            await self.online(name)
 
     # -- the invariant --------------------------------------------------------------------
 
@@ -317,7 +419,3 @@ def staff_pin(lock: str, response: dict[str, Any]) -> StaffPin:
         ends=datetime.fromisoformat(response["ends"]),
     )
 
-
-def profiles() -> dict[str, dict[str, Any]]:
-    """The shipped PIN profiles the simulated locks are built from."""
-    return load_profiles()

@@ -84,6 +84,12 @@ class PinProfile:
         return self.dps.modify is not None and CODECS[self.codec].can_modify
 
     @property
+    def max_ref(self) -> int | None:
+        """The highest PIN reference the codec's layout carries, or None when it takes none."""
+        refs = CODECS[self.codec].ref_range
+        return refs.stop - 1 if refs else None
+
+    @property
     def can_control(self) -> bool:
         """Whether the lock can be locked and unlocked remotely."""
         return self.dps.control is not None
