@@ -136,7 +136,7 @@ async def test_partial_read_revokes_nothing(
     """A read with an unreadable record proves nothing: Maria's PIN stays although unlisted."""
     maria = credential(started, MARIA)
     account._reservations = [r for r in account._reservations if r["_id"] != "R-maria"]
-    account.add_raw_reservation({"_id": "junk", "checkInDate": "soon"})
+    account.add_raw_reservation({"checkInDate": "soon"})
     await travel(hass, clock, at(10, 12, 20))
     assert maria.pin in pins_on(lan_lock)
     assert credential(started, MARIA).state is CredentialState.ACTIVE

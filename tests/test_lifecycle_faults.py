@@ -14,6 +14,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -26,6 +27,8 @@ from .helpers import JOAO, MARIA, at, credential, manager_of, pins_on, settle, t
 
 #: One create whose reply is lost: tinytuya's send and its one re-send both go unanswered.
 LOST_CREATE = 2
+#: A Lock Pro's create is sent once (its answer alone names the id the lock chose).
+LOST_LOCK_PRO_CREATE = 1
 STORE_KEY = "smartlock_tuya.01JSTAYSACCOUNTENTRY00001"
 
 
@@ -35,20 +38,25 @@ async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await settle(hass)
 
 
-async def test_unconfirmed_create_is_deleted_on_cancellation(
+async def test_unconfirmed_create_waits_out_its_window_on_a_lock_pro(
     hass: HomeAssistant,
     request: pytest.FixtureRequest,
     account: StaysSimulator,
     lock_entry: MockConfigEntry,
     lan_lock: SimulatedLock,
     clock: Clock,
+    issue_registry: ir.IssueRegistry,
 ) -> None:
-    """Case 2: a create the lock applied but never confirmed is deleted, not just forgotten."""
-    lan_lock.lose_next_reply(LOST_CREATE)
+    """Case 2 on a Lock Pro: a create applied but never confirmed is never sent again.
+
+    Its lost answer alone named the id the lock chose, so a cancellation cannot delete it:
+    the owner is told (door and holder, not the PIN), and the lock stops it at its window's
+    end, when the credential counts as revoked.
+    """
+    lan_lock.lose_next_reply(LOST_LOCK_PRO_CREATE)
     entry = await set_up(request, hass, lock_entry)
     await settle(hass)
     maria = credential(entry, MARIA)
-    assert maria.state is CredentialState.SCHEDULED
     assert maria.unconfirmed
     assert maria.pin in pins_on(lan_lock)  # the lock did take it
 
@@ -56,12 +64,24 @@ async def test_unconfirmed_create_is_deleted_on_cancellation(
     reservation = await entry.runtime_data.client.reservation("R-maria")
     await manager_of(entry).async_apply_reservation(reservation, "R-maria")  # the webhook
     await travel(hass, clock, at(10, 12, 1))  # past the failed create's backoff
-    assert pins_on(lan_lock) == {}
+    assert len([c for c in lan_lock.commands if "51" in c]) == 1  # never sent twice
+    assert len(lan_lock.pins) == 1
+    assert credential(entry, MARIA).state is CredentialState.ORPHANED
+    issue = issue_registry.async_get_issue("smartlock_tuya", f"pin_R-maria_{LOCK_SUBENTRY}")
+    assert issue is not None
+    assert issue.translation_key == "pin_maybe_on_lock"
+    until = dt_util.as_local(at(12, 11, 30)).strftime("%Y-%m-%d %H:%M")
+    assert (issue.translation_placeholders or {})["until"] == until
+    assert await lan_lock.keypad(maria.pin)  # what the repair warns of
+
+    await travel(hass, clock, at(12, 11, 31), step=timedelta(hours=6))
+    assert not await lan_lock.keypad(maria.pin)  # the window travelled with the PIN
     assert credential(entry, MARIA).state is CredentialState.REVOKED
     assert not credential(entry, MARIA).unconfirmed
+    assert issue_registry.async_get_issue("smartlock_tuya", f"pin_R-maria_{LOCK_SUBENTRY}") is None
 
 
-async def test_unconfirmed_create_is_rewritten_with_new_dates(
+async def test_unconfirmed_create_keeps_its_first_window_on_a_lock_pro(
     hass: HomeAssistant,
     request: pytest.FixtureRequest,
     account: StaysSimulator,
@@ -69,18 +89,21 @@ async def test_unconfirmed_create_is_rewritten_with_new_dates(
     lan_lock: SimulatedLock,
     clock: Clock,
 ) -> None:
-    """Case 8: "already exists" after a lost reply is no proof of the right window."""
-    lan_lock.lose_next_reply(LOST_CREATE)
+    """Case 8 on a Lock Pro: a shortened stay waits for the window the lock's copy holds."""
+    lan_lock.lose_next_reply(LOST_LOCK_PRO_CREATE)
     entry = await set_up(request, hass, lock_entry)
     await settle(hass)
     maria = credential(entry, MARIA)
     assert maria.unconfirmed
-    await account.change_reservation("R-maria", checkOutDate="2026-03-13")
+    await account.change_reservation("R-maria", checkOutDate="2026-03-11")
     await _refresh(hass, entry)
-    await travel(hass, clock, at(10, 12, 2))  # the retry is due
-    assert credential(entry, MARIA).state is CredentialState.ACTIVE
-    assert pins_on(lan_lock) == {maria.pin: (at(9, 14), at(13, 11, 30))}
-    assert len(lan_lock.pins) == 1
+    await travel(hass, clock, at(11, 12), step=timedelta(hours=6))  # the new end has passed
+    assert pins_on(lan_lock) == {maria.pin: (at(9, 14), at(12, 11, 30))}
+    assert credential(entry, MARIA).state is CredentialState.FAILED
+    assert credential(entry, MARIA).next_attempt == at(12, 11, 30)
+    await travel(hass, clock, at(12, 11, 31), step=timedelta(hours=6))
+    assert credential(entry, MARIA).state is CredentialState.REVOKED
+    assert len([c for c in lan_lock.commands if "51" in c]) == 1
 
 
 async def test_window_change_saved_only_once_confirmed(
@@ -169,7 +192,7 @@ async def test_partial_read_does_not_block_a_confirmed_cancellation(
 ) -> None:
     """Case 5: a cancellation Stays confirmed by id goes through, even after a partial read."""
     maria = credential(started, MARIA)
-    account.add_raw_reservation({"_id": "junk", "checkInDate": "soon"})
+    account.add_raw_reservation({"checkInDate": "soon"})
     await _refresh(hass, started)
     assert not manager_of(started).store.data.stays_complete
     await account.cancel_reservation("R-maria")

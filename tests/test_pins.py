@@ -20,7 +20,6 @@ from custom_components.smartlock_tuya.pins import (
     PinSource,
     PinSpaceExhaustedError,
     generate,
-    generate_pin,
     is_trivial,
     mask,
 )
@@ -97,7 +96,7 @@ def test_random_pin_properties(length: int, seed: int, others: set[str], blocked
     taken = set(others)
     # Take the PINs this seed would draw first, so the draws do collide.
     for _ in range(blocked):
-        taken.add(generate_pin(length, taken=taken, rng=seeded(seed)))
+        taken.add(generate(length, taken=taken, rng=seeded(seed)).pin)
     result = generate(length, taken=taken, rng=seeded(seed))
     assert result.source is PinSource.RANDOM
     assert len(result.pin) == length
@@ -126,13 +125,13 @@ def test_phone_last_digits() -> None:
     for length, expected in ((4, "4371"), (6, "654371"), (10, "1987654371")):
         result = generate(length, source=PinSource.PHONE, phone=phone, taken={"9999"})
         assert result == GeneratedPin(expected, PinSource.PHONE)
-        assert generate_pin(length, source=PinSource.PHONE, phone=phone) == expected
+        assert generate(length, source=PinSource.PHONE, phone=phone).pin == expected
 
 
 def test_phone_collides_only_with_equal_strings() -> None:
     """PINs of other lengths, or containing ours, do not block the phone's digits."""
     taken = ["4371", "54371", "7654371", "6543710"]
-    assert generate_pin(6, source=PinSource.PHONE, phone="987654371", taken=taken) == "654371"
+    assert generate(6, source=PinSource.PHONE, phone="987654371", taken=taken).pin == "654371"
 
 
 FALLBACKS: dict[str, tuple[str | None, set[str]]] = {
@@ -168,8 +167,8 @@ def test_random_source_ignores_phone() -> None:
 
 
 def test_seeded_is_deterministic_default_is_not() -> None:
-    assert generate_pin(8, rng=seeded(7)) == generate_pin(8, rng=seeded(7))
-    drawn = {generate_pin(8) for _ in range(20)}
+    assert generate(8, rng=seeded(7)).pin == generate(8, rng=seeded(7)).pin
+    drawn = {generate(8).pin for _ in range(20)}
     assert len(drawn) > 1
     assert all(len(pin) == 8 and not is_trivial(pin) for pin in drawn)
 
@@ -177,7 +176,7 @@ def test_seeded_is_deterministic_default_is_not() -> None:
 def test_every_digit_in_every_position() -> None:
     """Draws cover the whole alphabet at each position: leading zeros included."""
     rng = seeded(3)
-    draws = [generate_pin(4, rng=rng) for _ in range(500)]
+    draws = [generate(4, rng=rng).pin for _ in range(500)]
     for position in range(4):
         assert {pin[position] for pin in draws} == set(string.digits)
 
@@ -185,7 +184,7 @@ def test_every_digit_in_every_position() -> None:
 def test_length_out_of_range() -> None:
     for length in (-1, 0, 3, 11, 100):
         with pytest.raises(ValueError, match="4 to 10"):
-            generate_pin(length)
+            generate(length)
         with pytest.raises(ValueError, match="4 to 10"):
             generate(length, source=PinSource.PHONE, phone="+55 11 98765-4371")
 
@@ -195,26 +194,26 @@ def test_exhausted_space_raises_quickly() -> None:
     taken = [pin for pin in everything if not is_trivial(pin)]
     started = time.perf_counter()
     with pytest.raises(PinSpaceExhaustedError, match="no free 4-digit PIN") as caught:
-        generate_pin(4, taken=taken, rng=seeded())
+        generate(4, taken=taken, rng=seeded())
     assert time.perf_counter() - started < 2
     assert isinstance(caught.value, ValueError)
     assert not any(pin in str(caught.value) for pin in taken[:50])
     # The phone cannot help either: its digits are taken too.
     with pytest.raises(PinSpaceExhaustedError):
-        generate_pin(4, source=PinSource.PHONE, phone="5831", taken=taken)
+        generate(4, source=PinSource.PHONE, phone="5831", taken=taken)
 
 
 def test_last_free_pin_is_found() -> None:
     """When blind draws keep missing, the listing still finds the one PIN left."""
     taken = {f"{n:04d}" for n in range(10**4)} - {"5831"}
-    assert generate_pin(4, taken=taken, rng=StuckRandom()) == "5831"
-    assert generate_pin(4, taken=taken, rng=seeded()) == "5831"
+    assert generate(4, taken=taken, rng=StuckRandom()).pin == "5831"
+    assert generate(4, taken=taken, rng=seeded()).pin == "5831"
 
 
 def test_broken_randomness_cannot_hang() -> None:
     """Beyond the listable lengths, draws that always miss end in an error, not a loop."""
     with pytest.raises(PinSpaceExhaustedError, match="no free 8-digit PIN"):
-        generate_pin(8, rng=StuckRandom())
+        generate(8, rng=StuckRandom())
 
 
 def test_repr_hides_the_pin() -> None:

@@ -93,6 +93,14 @@ def test_partial_read_never_revokes() -> None:
     assert plan({}, {KEY: have(S.ACTIVE, lock_pin_id="3")}, T0, complete=False) == []
 
 
+def test_unknown_reservation_is_left_alone_in_a_complete_read() -> None:
+    """Only the reservation whose record was unreadable is held back; another is re-checked."""
+    other = CredentialKey("R-2", "lock-a")
+    stored = {KEY: have(S.ACTIVE, lock_pin_id="3"), other: have(S.ACTIVE, key=other)}
+    actions = plan({}, stored, T0, complete=True, unknown=frozenset({"R-1"}))
+    assert verbs(actions) == [(Verb.RECHECK, "R-2")]
+
+
 def test_missing_from_complete_read_is_rechecked_first() -> None:
     """Re-check by id, once per reservation; revoke (or forget) only when confirmed gone."""
     other = CredentialKey("R-1", "gate")

@@ -554,6 +554,9 @@ async def test_malformed_records_are_skipped(
     assert sorted(r.id for r in batch.items) == sorted([*valid, "R-extra"])
     assert batch.skipped == 4
     assert not batch.complete
+    # Three name their ids: only the one without an id could be any reservation.
+    assert sorted(batch.skipped_ids) == ["J-dates", "J-order", "J-type"]
+    assert not batch.complete_but_named
     assert len(stays.requests) == 2  # 23 records: the skipped ones still count for paging
 
     warnings = [r for r in caplog.records if r.name == CLIENT_LOGGER]
@@ -588,9 +591,11 @@ async def test_non_object_records_are_skipped(
         batch = await stays_client.reservations(*MARCH)
     assert [r.id for r in batch.items] == ["R-ok"]
     assert batch.skipped == 5
+    assert batch.skipped_ids == ("7",)  # a number is an id, as a readable record's would be
     messages = [r.getMessage() for r in caplog.records if r.name == CLIENT_LOGGER]
     assert len(messages) == 5
-    assert all("Skipping unreadable record without id" in m for m in messages)
+    assert sum("Skipping unreadable record without id" in m for m in messages) == 4
+    assert any("Skipping unreadable record '7'" in m for m in messages)
 
 
 # -- faults -----------------------------------------------------------------------------------

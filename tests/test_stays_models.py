@@ -19,7 +19,7 @@ from custom_components.smartlock_tuya.stays import (
     ReservationType,
     StaysParseError,
 )
-from custom_components.smartlock_tuya.stays.models import parse_date, parse_time
+from custom_components.smartlock_tuya.stays.models import parse_date, parse_time, record_id
 
 
 def _reservation(**changes: Any) -> dict[str, Any]:
@@ -438,7 +438,20 @@ def test_batch_complete() -> None:
     assert Batch([], 0).complete is True
     incomplete = Batch([1], 1)
     assert incomplete.complete is False
+    assert incomplete.complete_but_named is False
     assert incomplete.items == [1]
+    named = Batch([1], 2, ("R-a", "R-b"))
+    assert named.complete is False
+    assert named.complete_but_named is True
+
+
+def test_record_id() -> None:
+    """A skipped record is named by the id a readable one would carry, or not at all."""
+    assert record_id({"_id": " R-1 "}) == "R-1"
+    assert record_id({"_id": 7}) == "7"
+    assert record_id({"_id": ""}) is None
+    assert record_id({"_id": True}) is None
+    assert record_id(["R-1"]) is None
 
 
 def test_parse_error_is_a_value_error() -> None:

@@ -251,21 +251,25 @@ async def test_lost_create_reply_is_not_confirmed_by_the_resend(
 
     Sent again as it is, a Zigbee lock would refuse it as a duplicate of itself: our id is
     deleted first, so the lock ends with the PIN once. A Lock Pro's reply names only the id
-    it chose, so the first copy cannot be found again: it stays until its window ends.
+    it chose, so a second copy could not be told from the first: it is sent once, and the
+    create ends unconfirmed with one copy on the lock (its window ends it).
     """
     await backend.connect()
     sim.lose_next_reply()
-    created = await backend.create_pin(_request())
-    assert _stored(sim, created.lock_pin_id).pin == "482913"
-    creates = [c for c in sim.commands if str(PROFILES[profile_id].dps.create) in c]
-    deletes = [c for c in sim.commands if str(PROFILES[profile_id].dps.delete) in c]
-    assert len(creates) == 2
+    creates = str(PROFILES[profile_id].dps.create)
+    deletes = str(PROFILES[profile_id].dps.delete)
     if PROFILES[profile_id].subdevice:
-        assert len(deletes) == 1  # our id cleared before the second create
-        assert len(sim.pins) == 1
+        created = await backend.create_pin(_request())
+        assert _stored(sim, created.lock_pin_id).pin == "482913"
+        assert len([c for c in sim.commands if creates in c]) == 2
+        assert len([c for c in sim.commands if deletes in c]) == 1  # cleared before the resend
     else:
-        assert deletes == []
-        assert len(sim.pins) == 2  # the known limit: one unreachable copy, same window
+        with pytest.raises(LockTimeoutError):
+            await backend.create_pin(_request())
+        assert len([c for c in sim.commands if creates in c]) == 1
+        assert [c for c in sim.commands if deletes in c] == []
+        assert backend.capabilities.resend_create is False
+    assert len(sim.pins) == 1
 
 
 async def test_lost_create_replies_end_unconfirmed(
@@ -273,7 +277,7 @@ async def test_lost_create_replies_end_unconfirmed(
 ) -> None:
     """When the second create's reply is lost too, the create fails; nothing is taken as done."""
     await backend.connect()
-    sim.lose_next_reply(3 if PROFILES[profile_id].subdevice else 2)  # Zigbee: and the clear
+    sim.lose_next_reply(3 if PROFILES[profile_id].subdevice else 1)  # Zigbee: and the clear
     with pytest.raises(LockTimeoutError):
         await backend.create_pin(_request())
 
@@ -281,7 +285,10 @@ async def test_lost_create_replies_end_unconfirmed(
 async def test_dropped_session_after_create_clears_before_resending(
     backend: LanBackend, device: TuyaDevice, sim: LockEndpoint, profile_id: str
 ) -> None:
-    """A session that drops after the create left: reopened, our id cleared, sent again."""
+    """A session that drops after the create left: Zigbee clears our id and sends it again.
+
+    A Lock Pro's create is never sent twice: it ends unconfirmed, with one copy on the lock.
+    """
     await backend.connect()
     sim.lose_next_reply()
     original = device.control
@@ -296,11 +303,29 @@ async def test_dropped_session_after_create_clears_before_resending(
     async with asyncio.timeout(5):
         await arrived.wait()
     await device.drop_connections()
-    created = await task
-    assert _stored(sim, created.lock_pin_id).pin == "482913"
     deletes = [c for c in sim.commands if str(PROFILES[profile_id].dps.delete) in c]
-    assert len(deletes) == (1 if PROFILES[profile_id].subdevice else 0)
-    assert len(sim.pins) == (1 if PROFILES[profile_id].subdevice else 2)
+    if PROFILES[profile_id].subdevice:
+        created = await task
+        assert _stored(sim, created.lock_pin_id).pin == "482913"
+        deletes = [c for c in sim.commands if str(PROFILES[profile_id].dps.delete) in c]
+        assert len(deletes) == 1
+    else:
+        with pytest.raises(LockTimeoutError):
+            await task
+        assert deletes == []
+    assert len(sim.pins) == 1
+
+
+async def test_create_after_an_idle_drop_goes_out_once(
+    backend: LanBackend, device: TuyaDevice, sim: LockEndpoint, profile_id: str
+) -> None:
+    """A session the lock closed while idle is reopened, and the create goes out once."""
+    await backend.connect()
+    await device.drop_connections()
+    created = await backend.create_pin(_request())
+    assert _stored(sim, created.lock_pin_id).pin == "482913"
+    assert len([c for c in sim.commands if str(PROFILES[profile_id].dps.create) in c]) == 1
+    assert len(sim.pins) == 1
 
 
 async def test_lost_delete_reply_is_sent_again(

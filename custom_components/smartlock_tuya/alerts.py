@@ -8,6 +8,7 @@ dates changed (a new attempt begins), or the window ended.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import persistent_notification
@@ -122,3 +123,33 @@ class Alerts:
             notification_id=issue_id(credential.key),
         )
         self.fire(EVENT_PIN_FAILED, credential, {"operation": operation})
+
+    def maybe_on_lock(self, credential: Credential, until: datetime) -> None:
+        """Tell the owner once that a PIN may open the door until `until`, and why.
+
+        Names the door and the holder, never the PIN.
+        """
+        issue = issue_id(credential.key)
+        placeholders = {
+            "lock": self.lock_name(credential.key.lock_id),
+            "reservation": credential.key.reservation_id,
+            "guest": credential.guest_name or "-",
+            "until": dt_util.as_local(until).strftime("%Y-%m-%d %H:%M"),
+        }
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            issue,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="pin_maybe_on_lock",
+            translation_placeholders=placeholders,
+        )
+        persistent_notification.async_create(
+            self._hass,
+            f"The PIN of reservation {placeholders['reservation']} ({placeholders['guest']}) "
+            f"may be on {placeholders['lock']}, which never confirmed it. It cannot be found "
+            f"there again, so it is not sent twice; the lock stops it at {placeholders['until']}.",
+            title="SmartLock Tuya",
+            notification_id=issue,
+        )

@@ -61,14 +61,17 @@ class SmartLockRuntimeData:
 class StaysData:
     """One consistent view of the account.
 
-    `complete` is false when Stays sent records that could not be read: a reservation missing
-    from an incomplete view may still exist, so nothing may be revoked on its account.
+    `complete` is false when Stays sent records that could not be read and could not be named:
+    a reservation missing from an incomplete view may still exist, so nothing may be revoked
+    on its account. A reservation record that was unreadable but named its id is in `unknown`
+    instead: only that reservation is uncertain, and the rest of the view stays complete.
     """
 
     listings: dict[str, Listing]
     reservations: dict[str, Reservation]
     booking_settings: dict[str, BookingSettings] = field(default_factory=dict)
     complete: bool = True
+    unknown: frozenset[str] = frozenset()
     fetched_at: datetime
 
     def listing_reservations(self, listing_id: str) -> list[Reservation]:
@@ -139,12 +142,17 @@ class StaysCoordinator(DataUpdateCoordinator[StaysData]):
         # Long stays that began before the window are still in the house.
         in_house = await self.client.reservations(today, today, date_type=DateType.INCLUDED)
         reservations = {r.id: r for r in (*arriving.items, *in_house.items)}
+        unknown = frozenset((*arriving.skipped_ids, *in_house.skipped_ids)) - reservations.keys()
         await self._refresh_settings(listings.items)
         return StaysData(
             listings={listing.id: listing for listing in listings.items},
             reservations=reservations,
             booking_settings=dict(self._settings),
-            complete=listings.complete and arriving.complete and in_house.complete,
+            # A listing that cannot be read could hide any lock's mapping: fail closed.
+            complete=listings.complete
+            and arriving.complete_but_named
+            and in_house.complete_but_named,
+            unknown=unknown,
             fetched_at=dt_util.utcnow(),
         )
 

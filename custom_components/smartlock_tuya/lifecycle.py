@@ -90,6 +90,8 @@ class PinManager:
         self.sync_lock = asyncio.Lock()
         self._timer: tuple[datetime, CALLBACK_TYPE] | None = None
         self._gone: set[str] = set()
+        #: Reservations whose records Stays sent unreadable: neither added nor revoked.
+        self._unknown: frozenset[str] = frozenset()
         self._rechecked: dict[str, tuple[Stay, datetime]] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._pending: asyncio.Task[None] | None = None
@@ -166,7 +168,8 @@ class PinManager:
     def _take_stays(self) -> None:
         """Adopt the coordinator's view when it is fresh: a complete one becomes the snapshot.
 
-        A record whose dates no lock can hold keeps the stay last known for it, if any.
+        A record whose dates no lock can hold keeps the stay last known for it, if any; so does
+        a reservation whose record Stays sent unreadable (its id in `unknown`).
         """
         coordinator = self.entry.runtime_data.coordinator
         data = coordinator.data
@@ -181,6 +184,10 @@ class PinManager:
                 stays[reservation.id] = stay
             elif reservation.id in previous:
                 stays[reservation.id] = previous[reservation.id]
+        for reservation_id in data.unknown:
+            if reservation_id in previous:
+                stays[reservation_id] = previous[reservation_id]
+        self._unknown = data.unknown
         if data.complete:
             horizon = dt_util.utcnow() - RECHECK_AGAIN
             for reservation_id, (stay, at) in list(self._rechecked.items()):
@@ -249,6 +256,7 @@ class PinManager:
             complete=self.store.data.stays_complete,
             gone=frozenset(self._gone),
             known=frozenset(self.store.data.stays),
+            unknown=self._unknown,
         )
         return [action for action in actions if action.key.lock_id in self.locks]
 

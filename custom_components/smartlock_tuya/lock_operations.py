@@ -3,8 +3,10 @@
 Each verb talks to one lock and saves its outcome at once. A create that was sent but never
 confirmed may be on the lock: the credential is marked `unconfirmed` before the lock is
 asked, and such a PIN is always removed (its slot learnt by asking for it again with the
-same reference) before the credential counts as revoked or is written afresh. A window
-change is stored only once the lock confirmed it.
+same reference) before the credential counts as revoked or is written afresh. Where the
+lock chose an id its lost answer alone named (Lock Pro), nothing can find that PIN again: it
+is never sent twice, and it waits out its window on the lock while the owner is told. A
+window change is stored only once the lock confirmed it.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
+from homeassistant.util import dt as dt_util
+
 from .const import EVENT_PIN_CREATED, EVENT_PIN_REVOKED, LOGGER
 from .pins import generate
 from .scheduler import Action, Credential, CredentialState, Desired, Verb
 from .tuya import (
     InvalidPinError,
     LockError,
+    LockOfflineError,
     LockRejectedError,
     PinRequest,
     PinWindow,
@@ -42,6 +47,8 @@ _OPERATIONS: Final = {
 }
 #: Why a PIN waits for the owner: its length does not fit the lock.
 PIN_LENGTH_ERROR: Final = "create: pin_length"
+#: Why a PIN waits out its window: the lock may hold it under an id nobody can learn.
+UNCONFIRMED_ERROR: Final = "create: unconfirmed"
 
 
 class LockOperations:
@@ -123,6 +130,7 @@ class LockOperations:
         """New dates for a credential not confirmed on the lock: a fresh start."""
         credential, desired = self._manager.credentials[action.key], action.desired
         assert desired is not None  # noqa: S101 - plan() gives RETIME a desired credential
+        stray_until = credential.ends if self._stray(credential) else None
         credential.starts, credential.ends = desired.starts, desired.ends
         if credential.state in (CredentialState.REVOKED, CredentialState.FAILED):
             credential.state = CredentialState.SCHEDULED
@@ -131,6 +139,9 @@ class LockOperations:
         credential.attempts, credential.next_attempt = 0, None
         self._manager.alerts.clear(credential)
         self._manager.store.audit("window_changed", action.key)
+        if stray_until is not None:  # the lock's copy keeps the window it was sent with
+            await self._wait_out(credential, max(stray_until, credential.ends))
+            return
         await self._manager.store.async_save()
 
     async def _push(self, action: Action) -> None:
@@ -138,6 +149,9 @@ class LockOperations:
         credential = manager.credentials[action.key]
         lock = manager.locks[action.key.lock_id]
         if not await self._fits(credential, lock):
+            return
+        if self._stray(credential):
+            await self._wait_out(credential, credential.ends)
             return
         try:
             if credential.unconfirmed:
@@ -151,7 +165,7 @@ class LockOperations:
         try:
             created = await lock.backend.create_pin(self._request(credential))
         except LockError as err:
-            if isinstance(err, NOT_APPLIED):
+            if isinstance(err, NOT_APPLIED) or self._never_sent(err, lock):
                 credential.unconfirmed = False  # the lock said no: nothing of it is there
             manager.alerts.failed(credential, "create", err)
             await manager.store.async_save()
@@ -205,6 +219,46 @@ class LockOperations:
         credential.unconfirmed = False
         await manager.store.async_save()
 
+    @staticmethod
+    def _never_sent(err: LockError, lock: LockRuntime) -> bool:
+        """Whether a create that is never sent twice provably never left (lock not reached).
+
+        Such a backend sends it once, and says "offline" only when the connection could not
+        carry it; once it left, a loss is a timeout.
+        """
+        return isinstance(err, LockOfflineError) and not lock.backend.capabilities.resend_create
+
+    def _stray(self, credential: Credential) -> bool:
+        """Whether the lock may hold this PIN under an id that nothing can tell us.
+
+        A Lock Pro chooses the id of a temporary password and names it only in the create's
+        answer; no DP lists temporary passwords or finds one by its digits (Tuya's BLE lock
+        demo, docs/tuya-payloads.md). Once that answer is lost, neither a delete nor a
+        second create (a twin) can be aimed at the first copy.
+        """
+        lock = self._manager.locks.get(credential.key.lock_id)
+        return (
+            credential.unconfirmed
+            and credential.lock_pin_id is None
+            and lock is not None
+            and not lock.backend.capabilities.resend_create
+        )
+
+    async def _wait_out(self, credential: Credential, until: datetime) -> None:
+        """Leave a stray PIN to the lock, which stops it at its window's end; tell the owner.
+
+        Nothing is sent until `until` (the latest window the lock's copy may have): then the
+        credential counts as revoked, the lock having ended the PIN itself.
+        """
+        if credential.state is not CredentialState.ORPHANED:
+            credential.state = CredentialState.FAILED
+        credential.attempts = max(credential.attempts, 1)
+        credential.next_attempt = until
+        credential.last_error = UNCONFIRMED_ERROR
+        self._manager.alerts.maybe_on_lock(credential, until)
+        self._manager.store.audit("maybe_on_lock", credential.key)
+        await self._manager.store.async_save()
+
     async def _move(self, action: Action) -> None:
         """Change the window on the lock; the store keeps the old one until the lock confirms."""
         manager = self._manager
@@ -237,6 +291,16 @@ class LockOperations:
         """Take the PIN off its lock (also when a create was never confirmed)."""
         manager = self._manager
         lock = manager.locks[credential.key.lock_id]
+        if self._stray(credential):
+            until = credential.ends
+            if credential.last_error == UNCONFIRMED_ERROR and credential.next_attempt:
+                until = max(until, credential.next_attempt)  # a copy with a longer window
+            if dt_util.utcnow() < until:
+                credential.state = CredentialState.ORPHANED
+                await self._wait_out(credential, until)
+                return
+            credential.unconfirmed = False  # its window is over: the lock stopped it itself
+            manager.store.audit("expired_on_lock", credential.key)
         try:
             if credential.unconfirmed:
                 await self._clear(credential, lock)

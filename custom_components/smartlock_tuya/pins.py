@@ -115,18 +115,6 @@ def generate(
     return GeneratedPin(pin, PinSource.RANDOM)
 
 
-def generate_pin(
-    length: int,
-    *,
-    source: PinSource = PinSource.RANDOM,
-    phone: str | None = None,
-    taken: Collection[str] = (),
-    rng: random.Random | None = None,
-) -> str:
-    """Just the PIN of `generate`, for callers that do not record its source."""
-    return generate(length, source=source, phone=phone, taken=taken, rng=rng).pin
-
-
 def _random_pin(length: int, clashes: set[str], rng: random.Random) -> str:
     """A uniformly random free PIN, drawn blindly, else picked from a listing of the free ones.
 

@@ -80,7 +80,17 @@ class Desired:
 
 @dataclass(kw_only=True)
 class Credential:
-    """A credential as stored; `pin` is kept to send it and to reuse it on every lock."""
+    """A credential (a guest's PIN on one lock) as stored; `pin` is kept to send it and reuse it.
+
+    Three ids, because we and the lock each name the PIN. `key` (reservation and lock) is
+    ours and is the credential's identity everywhere (store, events, repairs). `ref` is the
+    number we choose for the lock's use, unique per lock while the PIN may be on it; a
+    family that lets us choose the lock-side id (Zigbee) stores the PIN under it, so a create
+    sent again finds the same place. `lock_pin_id` is the id the lock itself confirmed (a
+    Lock Pro's hardware id, the Zigbee id, the cloud's password id): deletes and window
+    changes address it, and the lock's unlock reports name it (the event entity calls it the
+    `slot`). It stays `None` until the lock confirms the PIN.
+    """
 
     key: CredentialKey
     listing_id: str
@@ -205,6 +215,7 @@ def plan(
     complete: bool,
     gone: frozenset[str] = frozenset(),
     known: frozenset[str] = frozenset(),
+    unknown: frozenset[str] = frozenset(),
 ) -> list[Action]:
     """The next step for every credential, revocations first.
 
@@ -212,7 +223,9 @@ def plan(
     credential's absence mean anything, and even then its reservation is re-checked by id
     first; `gone` holds the reservations Stays confirmed cancelled or deleted (by id, so
     they count even after a partial read), and `known` those Stays has as live: one of them
-    that no longer wants a lock (moved listing, lock unmapped) leaves that lock.
+    that no longer wants a lock (moved listing, lock unmapped) leaves that lock. `unknown`
+    holds the reservations whose records Stays sent unreadable: for them alone the read is
+    partial.
     """
     actions: list[Action] = []
     rechecks: set[str] = set()
@@ -226,7 +239,7 @@ def plan(
             want,
             have,
             now,
-            complete=complete,
+            complete=complete and key.reservation_id not in unknown,
             gone=key.reservation_id in gone or key.reservation_id in known,
         )
         if action is Verb.RECHECK:

@@ -29,6 +29,7 @@ from .models import (
     Reservation,
     ReservationType,
     StaysParseError,
+    record_id as record_id_of,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ class StaysClient:
     async def _paged[T](self, path: str, params: Params, parse: Callable[[Any], T]) -> Batch[T]:
         items: list[T] = []
         skipped = 0
+        skipped_ids: list[str] = []
         for page_number in range(MAX_PAGES):
             page = await self._get(
                 path, [*params, ("skip", str(page_number * PAGE_SIZE)), ("limit", str(PAGE_SIZE))]
@@ -173,11 +175,17 @@ class StaysClient:
                     items.append(parse(record))
                 except StaysParseError as err:
                     skipped += 1
+                    record_id = record_id_of(record)
+                    if record_id is not None:
+                        skipped_ids.append(record_id)
                     _LOGGER.warning(
-                        "Skipping unreadable record %s from %s: %s", _record_id(record), path, err
+                        "Skipping unreadable record %s from %s: %s",
+                        "without id" if record_id is None else repr(record_id),
+                        path,
+                        err,
                     )
             if len(page) < PAGE_SIZE:
-                return Batch(items, skipped)
+                return Batch(items, skipped, tuple(skipped_ids))
         raise StaysResponseError(f"{path} kept returning full pages after {MAX_PAGES} pages")
 
     async def _get(self, path: str, params: Params | None = None) -> Any:
@@ -243,12 +251,6 @@ def _parse_one[T](parse: Callable[[Any], T], data: Any) -> T:
         return parse(data)
     except StaysParseError as err:
         raise StaysResponseError(f"unreadable record: {err}") from err
-
-
-def _record_id(record: Any) -> str:
-    if isinstance(record, Mapping) and isinstance(record.get("_id"), str):
-        return repr(record["_id"])
-    return "without id"
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

@@ -59,6 +59,14 @@ def _required_text(data: Mapping[str, Any], key: str) -> str:
     return value
 
 
+def record_id(data: Any) -> str | None:
+    """The id a record names, read as a readable record's id is, or `None` when it names none.
+
+    A record skipped as unreadable is then unknown under the same id it would have had.
+    """
+    return _text(data, "_id") if isinstance(data, Mapping) else None
+
+
 def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = data.get(key)
     return value if isinstance(value, Mapping) else {}
@@ -284,16 +292,24 @@ class BookingSettings:
 
 @dataclass(frozen=True)
 class Batch[T]:
-    """Records of a paged listing, and how many were skipped as unreadable.
+    """Records of a paged listing, and which were skipped as unreadable.
 
     A batch with skipped records is incomplete: a caller must not conclude that a record it
-    does not see is gone.
+    does not see is gone. `skipped_ids` names the skipped records that carry a readable id
+    (one entry per record), so a caller can hold only those as unknown; a skipped record
+    without one could be any record, so only `complete_but_named` tells the rest apart.
     """
 
     items: list[T]
     skipped: int = 0
+    skipped_ids: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
         """Whether every record Stays sent could be read."""
         return self.skipped == 0
+
+    @property
+    def complete_but_named(self) -> bool:
+        """Whether every record was read, or skipped under an id that names it."""
+        return self.skipped == len(self.skipped_ids)

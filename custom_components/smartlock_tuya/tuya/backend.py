@@ -117,6 +117,10 @@ class Capabilities:
     modify_window: bool = False
     list_pins: bool = False
     push_events: bool = False
+    #: Whether a create whose answer was lost can be sent again and land on the same id (we
+    #: choose the id, or the PINs can be listed). False where the lock chooses the id and
+    #: nothing names it but the lost answer (Lock Pro): a second create would be a twin.
+    resend_create: bool = True
 
 
 class LockBackend(ABC):

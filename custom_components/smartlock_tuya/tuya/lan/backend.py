@@ -120,6 +120,7 @@ class LanBackend(LockBackend):
             modify_window=profile.can_modify,
             list_pins=False,
             push_events=True,
+            resend_create=bool(self._codec.ref_range),
         )
 
     @property
@@ -242,17 +243,22 @@ class LanBackend(LockBackend):
         on a Zigbee lock. A create whose reply is lost is never confirmed by a later "already
         there": sent again as it is, a Zigbee lock would refuse it as a duplicate of itself.
         So where we choose the id (Zigbee) that id is deleted before the create is sent again,
-        and only the lock's fresh "done" confirms it. A Lock Pro's create is sent again as it
-        is: its reply names only the id it chose, so a copy whose reply was lost cannot be
-        found again and stays until its window ends. A "duplicate" is `DuplicatePinError`,
-        unless our own id turns out to hold the PIN (`_adopt`).
+        and only the lock's fresh "done" confirms it. A Lock Pro's create is never sent again:
+        its reply names only the id it chose, so a second copy could not be told from the
+        first; the `LockTimeoutError` leaves the PIN "maybe on the lock" until its window
+        ends (docs/tuya-payloads.md, Lock Pro). A "duplicate" is `DuplicatePinError`, unless
+        our own id turns out to hold the PIN (`_adopt`).
         """
         payload = self._payload(request)
-        cleanup = None
         if self._codec.ref_range:
 
             async def cleanup(connection: LanConnection) -> None:
                 await self._clear(connection, payload.ref)
+
+        else:
+
+            async def cleanup(connection: LanConnection) -> None:
+                raise LockTimeoutError("the lock did not confirm the create; not sent twice")
 
         try:
             report = await self._command(
@@ -261,6 +267,7 @@ class LanBackend(LockBackend):
                 self._codec.decode_create_report,
                 ok=(ReportStatus.DONE,),
                 before_resend=cleanup,
+                probe=not self._codec.ref_range,
             )
         except DuplicatePinError:
             if not (self._codec.ref_range and self.profile.can_modify):
@@ -327,9 +334,16 @@ class LanBackend(LockBackend):
         *,
         ok: tuple[ReportStatus, ...],
         before_resend: Resend | None = None,
+        probe: bool = False,
     ) -> PinReport:
-        """Send one PIN command and return the lock's report about it, or raise."""
+        """Send one PIN command and return the lock's report about it, or raise.
+
+        With `probe`, the session is proven alive first: a command sent only once must not
+        be lost to a session the device closed while idle.
+        """
         async with self.connection.exclusive() as connection:
+            if probe:
+                await connection.probe()
             report = await self._exchange(connection, dp, data, decode, before_resend)
         return checked(report, ok)
 

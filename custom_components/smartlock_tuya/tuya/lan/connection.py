@@ -293,6 +293,14 @@ class LanConnection:
                 _LOGGER.debug("Lock %s dropped the session mid-command: reopening", self.device_id)
         raise AssertionError("unreachable")
 
+    async def probe(self) -> None:
+        """Prove the session alive with a heartbeat (reopened if the device dropped it).
+
+        Call inside `exclusive`, before a command that must not be sent twice: it then goes
+        out on a session that just answered, not on one the device closed while idle.
+        """
+        await self.send(self.device().generate_payload(command_types.HEART_BEAT))
+
     # -- heartbeat -----------------------------------------------------------------------------
 
     def _due(self, sent_at: float) -> float:
