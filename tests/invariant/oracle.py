@@ -6,6 +6,13 @@ the last one a message told that guest (to the guest's own phone); a staff PIN i
 `create_pin` answered with. Windows follow the design: check-in minus the lead time to
 check-out plus the grace, on the listing's wall clock: on the lock a day ahead at the latest
 (earlier is allowed, as the lock itself keeps the window), gone once it ends.
+
+One physical limit is modelled as what the integration promises for it, not switched off: a
+Lock Pro chooses the id of a new PIN and names it only in the create's answer, and no DP lists
+the PINs it holds (docs/tuya-payloads.md). A copy whose answer was lost (`Truth.stranded`)
+can therefore never be deleted; it may stay on the lock, which itself stops it when its window
+ends, and the owner must have been shown a `pin_maybe_on_lock` repair naming that lock once
+the copy was made, while its window lasts. Every other extra PIN is still an error.
 """
 
 from __future__ import annotations
@@ -66,6 +73,18 @@ class Truth:
     revoked: set[str] = field(default_factory=set)
     #: Each reservation's guest phone, where the message must go.
     phones: dict[str, str] = field(default_factory=dict)
+    #: Lock Pro copies whose create answer was lost: (lock, entry, when it was made).
+    stranded: list[tuple[str, Entry, datetime]] = field(default_factory=list)
+    #: "May be on the lock until ..." repairs the owner was shown: (lock name, when).
+    alerts: list[tuple[str, datetime]] = field(default_factory=list)
+
+    def strand(
+        self, lock: str, pins: Mapping[int, Any], before: Mapping[int, str], now: datetime
+    ) -> None:
+        """Note the PINs a create with a lost answer wrote under ids nobody learnt."""
+        for slot, pin in pins.items():
+            if before.get(slot) != repr(pin):
+                self.stranded.append((lock, (pin.pin, pin.start, pin.end), now))
 
     def told(self, reservation_id: str, lock: str) -> str | None:
         """The PIN for this lock the guest last heard of, on their own phone."""
@@ -123,6 +142,17 @@ class Truth:
             )
             want = required[name]
             extra = held - want - allowed[name]
+            for lock_name, entry, made in self.stranded:
+                if lock_name == name and extra[entry] > 0:
+                    extra[entry] -= 1
+                    extra = +extra
+                    if now.timestamp() < entry[2] and not any(
+                        alerted == name and at >= made for alerted, at in self.alerts
+                    ):
+                        problems.append(
+                            f"  {name}: {_show(entry, zone)} may stay (its create answer was "
+                            "lost) but the owner was never told"
+                        )
             for untold in [entry for entry in allowed[name] if entry[0] is None]:
                 # A guest whose PIN went early need not have been told yet.
                 early = next((e for e in extra if e[1:] == untold[1:]), None)
