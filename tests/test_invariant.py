@@ -133,6 +133,14 @@ FOUND: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("book", {"listing": "L-loft", "arrive": 0, "nights": 1, "webhook": True}),
         ("cancel", {"pick": 0, "webhook": True}),
     ],
+    "staff_revoke_lost_in_a_crash": [
+        ("lock_offline", {"lock": "loft"}),
+        ("create_pin", {"lock": "loft", "minutes": 386, "starts": 1415}),
+        ("lock_back", {"lock": "loft"}),
+        ("lose_replies", {"lock": "loft", "count": 2}),
+        ("crash_after_next_write", {"lock": "loft"}),
+        ("revoke_staff_pin", {"pick": 0}),
+    ],
     "regenerated_with_a_lock_offline": [
         ("book", {"listing": "L-beach", "arrive": 0, "nights": 1, "webhook": True}),
         ("lock_offline", {"lock": "door"}),
