@@ -141,6 +141,14 @@ FOUND: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("crash_after_next_write", {"lock": "loft"}),
         ("revoke_staff_pin", {"pick": 0}),
     ],
+    "lock_pro_create_lost_in_a_crash": [
+        ("book", {"listing": "L-loft", "arrive": -2, "nights": 3, "webhook": False}),
+        ("restart_with_webhook", {"news": "cancel", "pick": 9}),
+        ("reactivate", {"pick": 9, "webhook": False}),
+        ("move", {"pick": 2, "webhook": False}),
+        ("crash_after_next_write", {"lock": "door"}),
+        ("restart", {}),
+    ],
     "regenerated_with_a_lock_offline": [
         ("book", {"listing": "L-beach", "arrive": 0, "nights": 1, "webhook": True}),
         ("lock_offline", {"lock": "door"}),

@@ -12,7 +12,11 @@ Lock Pro chooses the id of a new PIN and names it only in the create's answer, a
 the PINs it holds (docs/tuya-payloads.md). A copy whose answer was lost (`Truth.stranded`)
 can therefore never be deleted; it may stay on the lock, which itself stops it when its window
 ends, and the owner must have been shown a `pin_maybe_on_lock` repair naming that lock once
-the copy was made, while its window lasts. Every other extra PIN is still an error.
+the copy was made, while its window lasts. A restart between a Lock Pro's write and the save
+loses the answer the same way. For that door and holder the integration then sends nothing
+more until the window ends (a second copy could not be found either): the holder's PIN there
+is no longer required, only allowed, and only once the owner was told. Every other extra or
+missing PIN is still an error.
 """
 
 from __future__ import annotations
@@ -75,8 +79,8 @@ class Truth:
     phones: dict[str, str] = field(default_factory=dict)
     #: Lock Pro copies whose create answer was lost: (lock, entry, when it was made).
     stranded: list[tuple[str, Entry, datetime]] = field(default_factory=list)
-    #: "May be on the lock until ..." repairs the owner was shown: (lock name, when).
-    alerts: list[tuple[str, datetime]] = field(default_factory=list)
+    #: "May be on the lock until ..." repairs the owner was shown: (lock, holder, when).
+    alerts: list[tuple[str, str, datetime]] = field(default_factory=list)
 
     def strand(
         self, lock: str, pins: Mapping[int, Any], before: Mapping[int, str], now: datetime
@@ -108,11 +112,20 @@ class Truth:
         allowed: dict[str, Counter[Entry]] = {name: Counter() for name in locks}
         who: dict[tuple[str, Entry], str] = {}
 
-        def expect(lock: str, entry: Entry, window: tuple[datetime, datetime], label: str) -> None:
-            """Due: must be there. Live but not yet due: may be there (the lock keeps time)."""
+        alerted = {(lock, holder) for lock, holder, _ in self.alerts}
+
+        def expect(
+            lock: str, entry: Entry, window: tuple[datetime, datetime], holder: str, label: str
+        ) -> None:
+            """Due: must be there. Live but not yet due: may be there (the lock keeps time).
+
+            A holder whose PIN the owner was told may sit unfindable on this lock is waiting
+            out that copy's window: allowed there, not required.
+            """
             if not now < window[1]:
                 return
-            (required if _due(window, now) else allowed)[lock][entry] += 1
+            due = _due(window, now) and (lock, holder) not in alerted
+            (required if due else allowed)[lock][entry] += 1
             who[lock, entry] = label
 
         for record in records:
@@ -125,7 +138,7 @@ class Truth:
             for name, served in lock_listings.items():
                 if record.get("_idlisting") in served:
                     entry = (self.told(reservation_id, name), *_stamps(window))
-                    expect(name, entry, window, f"guest of {reservation_id}")
+                    expect(name, entry, window, reservation_id, f"guest of {reservation_id}")
         for staff in self.staff:
             if not staff.revoked:
                 window = (staff.starts, staff.ends)
@@ -133,6 +146,7 @@ class Truth:
                     staff.lock,
                     (staff.pin, *_stamps(window)),
                     window,
+                    staff.credential_id.partition("|")[0],
                     f"staff {staff.credential_id}",
                 )
         problems: list[str] = []
@@ -147,7 +161,7 @@ class Truth:
                     extra[entry] -= 1
                     extra = +extra
                     if now.timestamp() < entry[2] and not any(
-                        alerted == name and at >= made for alerted, at in self.alerts
+                        lock == name and at >= made for lock, _, at in self.alerts
                     ):
                         problems.append(
                             f"  {name}: {_show(entry, zone)} may stay (its create answer was "

@@ -196,12 +196,15 @@ class World:
 
         def control(*args: Any) -> Any:
             before = {slot: repr(pin) for slot, pin in lock.pins.items()}
-            silent = lock._lose > 0 and isinstance(lock.family, LockPro)
+            lock_pro = isinstance(lock.family, LockPro)
+            silent = lock._lose > 0
             answer = real(*args)
             written = {slot: repr(pin) for slot, pin in lock.pins.items()} != before
-            if silent and answer is None:
+            crash = self.crash_armed == name and written
+            if lock_pro and ((silent and answer is None) or crash or self.saves_lost):
+                # The answer never reaches a saved record: lost, or the process died.
                 self.truth.strand(name, lock.pins, before, dt_util.utcnow())
-            if self.crash_armed == name and written:
+            if crash:
                 self.crash_armed = None
                 self.saves_lost = True
                 self.steps.append(f"  (crash after a PIN was written on {name})")
@@ -216,8 +219,9 @@ class World:
             return
         issue = ir.async_get(self.hass).async_get_issue(DOMAIN, event.data["issue_id"])
         if issue is not None and issue.translation_key == "pin_maybe_on_lock":
-            lock = str((issue.translation_placeholders or {}).get("lock", "")).lower()
-            self.truth.alerts.append((lock, dt_util.utcnow()))
+            told = issue.translation_placeholders or {}
+            lock, holder = str(told.get("lock", "")).lower(), str(told.get("reservation", ""))
+            self.truth.alerts.append((lock, holder, dt_util.utcnow()))
 
     async def _notify(self, call: ServiceCall) -> None:
         if self.notify_failures:
