@@ -114,6 +114,18 @@ def test_references_never_reused() -> None:
     assert store.next_ref("lock") == 2  # wraps around, past the revoked credential's ref 1
 
 
+def test_references_stay_within_the_lock_layout() -> None:
+    """A Zigbee lock's id field carries 1-999: references wrap there, even from a larger last."""
+    store = LifecycleStore.__new__(LifecycleStore)
+    store.data = parse_data({"last_refs": {"lock": 40000}})
+    refs = [store.next_ref("lock", 999) for _ in range(2000)]
+    assert min(refs) == 1
+    assert max(refs) == 999
+    fresh = LifecycleStore.__new__(LifecycleStore)
+    fresh.data = parse_data({})
+    assert all(1 <= fresh.next_ref("zigbee", 999) <= 999 for _ in range(50))
+
+
 def test_prune_after_retention() -> None:
     """Revoked credentials and past stays go once `RETENTION` has passed; live ones stay."""
     store = LifecycleStore.__new__(LifecycleStore)

@@ -98,6 +98,22 @@ class Truth:
                 return message.pin_for(lock)
         return None
 
+    def _excuse_stranded(
+        self, name: str, extra: Counter[Entry], now: datetime, zone: tzinfo, problems: list[str]
+    ) -> Counter[Entry]:
+        """Extra PINs left without the stranded copies, each checked for the owner's alert."""
+        for lock_name, entry, made in self.stranded:
+            if lock_name == name and extra[entry] > 0:
+                extra[entry] -= 1
+                if now.timestamp() < entry[2] and not any(
+                    lock == name and at >= made for lock, _, at in self.alerts
+                ):
+                    problems.append(
+                        f"  {name}: {_show(entry, zone)} may stay (its create answer was "
+                        "lost) but the owner was never told"
+                    )
+        return +extra
+
     def compare(
         self,
         now: datetime,
@@ -156,17 +172,7 @@ class Truth:
             )
             want = required[name]
             extra = held - want - allowed[name]
-            for lock_name, entry, made in self.stranded:
-                if lock_name == name and extra[entry] > 0:
-                    extra[entry] -= 1
-                    extra = +extra
-                    if now.timestamp() < entry[2] and not any(
-                        lock == name and at >= made for lock, _, at in self.alerts
-                    ):
-                        problems.append(
-                            f"  {name}: {_show(entry, zone)} may stay (its create answer was "
-                            "lost) but the owner was never told"
-                        )
+            extra = self._excuse_stranded(name, extra, now, zone, problems)
             for untold in [entry for entry in allowed[name] if entry[0] is None]:
                 # A guest whose PIN went early need not have been told yet.
                 early = next((e for e in extra if e[1:] == untold[1:]), None)

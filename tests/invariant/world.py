@@ -442,4 +442,3 @@ def staff_pin(lock: str, response: dict[str, Any]) -> StaffPin:
         starts=datetime.fromisoformat(response["starts"]),
         ends=datetime.fromisoformat(response["ends"]),
     )
-
