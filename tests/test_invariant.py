@@ -1,8 +1,8 @@
 """The invariant, as a property: whatever happens, the locks converge to exactly the live PINs.
 
 A hypothesis state machine drives the real integration in a real Home Assistant, against the
-Stays simulator and three simulated locks (two families, protocols 3.3/3.4/3.5) on loopback,
-through the real aiohttp and tinytuya clients. Its steps are random sequences of bookings,
+Stays simulator and three simulated locks on loopback (a Wi-Fi Lock Pro, and two Zigbee locks
+behind one gateway sharing its connection), through the real aiohttp and tinytuya clients. Its steps are random sequences of bookings,
 date changes, moves between listings, cancellations and re-activations; Stays outages and
 unreadable records; locks offline, refusing, or losing replies; restarts at any point
 (including right after a lock applied a PIN command, before anything was saved) and webhooks
