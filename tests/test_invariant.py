@@ -2,12 +2,13 @@
 
 A hypothesis state machine drives the real integration in a real Home Assistant, against the
 Stays simulator and three simulated locks on loopback (a Wi-Fi Lock Pro, and two Zigbee locks
-behind one gateway sharing its connection), through the real aiohttp and tinytuya clients. Its steps are random sequences of bookings,
-date changes, moves between listings, cancellations and re-activations; Stays outages and
-unreadable records; locks offline, refusing, or losing replies; restarts at any point
-(including right after a lock applied a PIN command, before anything was saved) and webhooks
-arriving during start-up; clock jumps; failing guest messages; and the user's actions. At every
-quiet point (all faults over, time enough to retry) and at the end of every example, each lock
+behind one gateway sharing its connection), through the real aiohttp and tinytuya clients.
+Its steps are random sequences of bookings, date changes, moves between listings,
+cancellations and re-activations; Stays outages and unreadable records; locks (or the
+gateway) offline, refusing, or losing replies; restarts at any point (including right after a
+lock applied a PIN command, before anything was saved) and webhooks arriving during
+start-up; clock jumps; failing guest messages; and the user's actions. At every quiet point
+(all faults over, time enough to retry) and at the end of every example, each lock
 must hold exactly the PINs of the live credentials for it, each with its window, and every
 guest must have been told the PIN that works.
 
@@ -37,14 +38,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from simulators.stays_server import StaysSimulator
 
 from .invariant.machine import EXAMPLES, SHRINK, STEPS, Invariant, fast_lan_backend
-from .invariant.world import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    LISTINGS,
-    WEBHOOK_ID,
-    World,
-    build_devices,
-)
+from .invariant.world import CLIENT_ID, CLIENT_SECRET, LISTINGS, WEBHOOK_ID, World, build_devices
 
 
 @pytest.fixture
