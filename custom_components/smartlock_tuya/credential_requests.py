@@ -109,10 +109,16 @@ class CredentialRequests:
         """Take PINs off their locks now, and keep them off (a user's decision)."""
         manager = self._manager
         async with manager.sync_lock:
+            keys = list(keys)
             for key in keys:
                 credential = manager.credentials[key]
                 credential.revoked_by_user = True
                 credential.next_attempt = None
+            # Saved before any lock is asked: a crash after a lock's write must not undo the
+            # user's decision (the PIN would be pushed again after the restart).
+            await manager.store.async_save()
+            for key in keys:
+                credential = manager.credentials[key]
                 if credential.on_lock:
                     await manager.operations.revoke(credential)
                 else:

@@ -1,0 +1,226 @@
+"""What every lock should hold, worked out from the truth alone: Stays, the actions, the clock.
+
+The oracle reads the Stays simulator's records (not the integration's snapshot), the user's
+actions and their answers, and the guest messages the notify action received. A guest's PIN is
+the last one a message told that guest (to the guest's own phone); a staff PIN is the one
+`create_pin` answered with. Windows follow the design: check-in minus the lead time to
+check-out plus the grace, on the listing's wall clock: on the lock a day ahead at the latest
+(earlier is allowed, as the lock itself keeps the window), gone once it ends.
+
+One physical limit is modelled as what the integration promises for it, not switched off: a
+Lock Pro chooses the id of a new PIN and names it only in the create's answer, and no DP lists
+the PINs it holds (docs/tuya-payloads.md). A copy whose answer was lost (`Truth.stranded`)
+can therefore never be deleted; it may stay on the lock, which itself stops it when its window
+ends, and the owner must have been shown a `pin_maybe_on_lock` repair naming that lock once
+the copy was made, while its window lasts. A restart between a Lock Pro's write and the save
+loses the answer the same way. For that door and holder the integration then sends nothing
+more until the window ends (a second copy could not be found either): the holder's PIN there
+is no longer required, only allowed, and only once the owner was told. Every other extra or
+missing PIN is still an error.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from custom_components.smartlock_tuya.const import DEFAULT_GRACE, DEFAULT_LEAD_TIME
+from custom_components.smartlock_tuya.scheduler import PUSH_AHEAD
+from simulators.tuya_lock import LockEndpoint
+
+#: Reservation types that expect a guest (Stays' `reserved`, `booked`, `contract`).
+LIVE_TYPES = frozenset({"reserved", "booked", "contract"})
+LEAD = timedelta(minutes=DEFAULT_LEAD_TIME)
+GRACE = timedelta(minutes=DEFAULT_GRACE)
+#: No lock can hold a window past this (32-bit timestamps); such records are bad data.
+ABSURD = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
+
+type Entry = tuple[str | None, int, int]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One guest message as the notify action received it."""
+
+    reservation_id: str
+    targets: tuple[str, ...]
+    #: The PIN by lock name, or under "" when one PIN opens every door.
+    pins: dict[str, str]
+
+    def pin_for(self, lock: str) -> str | None:
+        """The PIN this message gave for one lock."""
+        return self.pins.get("", self.pins.get(lock))
+
+
+@dataclass
+class StaffPin:
+    """A staff PIN as `create_pin` answered; `revoked` once `revoke_pin` was asked for it."""
+
+    credential_id: str
+    lock: str
+    pin: str
+    starts: datetime
+    ends: datetime
+    revoked: bool = False
+
+
+@dataclass
+class Truth:
+    """What the world knows outside the integration."""
+
+    messages: list[Message] = field(default_factory=list)
+    staff: list[StaffPin] = field(default_factory=list)
+    #: Reservations the user revoked with `revoke_pin`: no PIN of theirs may come back.
+    revoked: set[str] = field(default_factory=set)
+    #: Each reservation's guest phone, where the message must go.
+    phones: dict[str, str] = field(default_factory=dict)
+    #: Lock Pro copies whose create answer was lost: (lock, entry, when it was made).
+    stranded: list[tuple[str, Entry, datetime]] = field(default_factory=list)
+    #: "May be on the lock until ..." repairs the owner was shown: (lock, holder, when).
+    alerts: list[tuple[str, str, datetime]] = field(default_factory=list)
+
+    def strand(
+        self, lock: str, pins: Mapping[int, Any], before: Mapping[int, str], now: datetime
+    ) -> None:
+        """Note the PINs a create with a lost answer wrote under ids nobody learnt."""
+        for slot, pin in pins.items():
+            if before.get(slot) != repr(pin):
+                self.stranded.append((lock, (pin.pin, pin.start, pin.end), now))
+
+    def told(self, reservation_id: str, lock: str) -> str | None:
+        """The PIN for this lock the guest last heard of, on their own phone."""
+        phone = self.phones.get(reservation_id)
+        for message in reversed(self.messages):
+            if message.reservation_id == reservation_id and phone in message.targets:
+                return message.pin_for(lock)
+        return None
+
+    def _excuse_stranded(
+        self, name: str, extra: Counter[Entry], now: datetime, zone: tzinfo, problems: list[str]
+    ) -> Counter[Entry]:
+        """Extra PINs left without the stranded copies, each checked for the owner's alert."""
+        for lock_name, entry, made in self.stranded:
+            if lock_name == name and extra[entry] > 0:
+                extra[entry] -= 1
+                if now.timestamp() < entry[2] and not any(
+                    lock == name and at >= made for lock, _, at in self.alerts
+                ):
+                    problems.append(
+                        f"  {name}: {_show(entry, zone)} may stay (its create answer was "
+                        "lost) but the owner was never told"
+                    )
+        return +extra
+
+    def compare(
+        self,
+        now: datetime,
+        records: Iterable[Mapping[str, Any]],
+        listings: Mapping[str, tuple[str, str]],
+        lock_listings: Mapping[str, tuple[str, ...]],
+        locks: Mapping[str, LockEndpoint],
+        zone: tzinfo,
+    ) -> list[str]:
+        """The differences between what each lock holds and what it should; empty if none."""
+        required: dict[str, Counter[Entry]] = {name: Counter() for name in locks}
+        allowed: dict[str, Counter[Entry]] = {name: Counter() for name in locks}
+        who: dict[tuple[str, Entry], str] = {}
+
+        alerted = {(lock, holder) for lock, holder, _ in self.alerts}
+
+        def expect(
+            lock: str, entry: Entry, window: tuple[datetime, datetime], holder: str, label: str
+        ) -> None:
+            """Due: must be there. Live but not yet due: may be there (the lock keeps time).
+
+            A holder whose PIN the owner was told may sit unfindable on this lock is waiting
+            out that copy's window: allowed there, not required.
+            """
+            if not now < window[1]:
+                return
+            due = _due(window, now) and (lock, holder) not in alerted
+            (required if due else allowed)[lock][entry] += 1
+            who[lock, entry] = label
+
+        for record in records:
+            window = _window(record, listings, zone)
+            reservation_id = str(record.get("_id"))
+            if window is None or reservation_id in self.revoked:
+                continue
+            if record.get("type") not in LIVE_TYPES:
+                continue
+            for name, served in lock_listings.items():
+                if record.get("_idlisting") in served:
+                    entry = (self.told(reservation_id, name), *_stamps(window))
+                    expect(name, entry, window, reservation_id, f"guest of {reservation_id}")
+        for staff in self.staff:
+            if not staff.revoked:
+                window = (staff.starts, staff.ends)
+                expect(
+                    staff.lock,
+                    (staff.pin, *_stamps(window)),
+                    window,
+                    staff.credential_id.partition("|")[0],
+                    f"staff {staff.credential_id}",
+                )
+        problems: list[str] = []
+        for name, lock in locks.items():
+            held: Counter[Entry] = Counter(
+                (pin.pin, pin.start, pin.end) for pin in lock.pins.values() if pin.end < ABSURD
+            )
+            want = required[name]
+            extra = held - want - allowed[name]
+            extra = self._excuse_stranded(name, extra, now, zone, problems)
+            for untold in [entry for entry in allowed[name] if entry[0] is None]:
+                # A guest whose PIN went early need not have been told yet.
+                early = next((e for e in extra if e[1:] == untold[1:]), None)
+                if early is not None:
+                    extra[early] -= 1
+                    extra = +extra
+            problems.extend(
+                f"  {name}: missing {_show(entry, zone)} ({who[name, entry]})"
+                + ("  <- the guest was never told a PIN" if entry[0] is None else "")
+                for entry in sorted((want - held).elements(), key=str)
+            )
+            problems.extend(
+                f"  {name}: extra {_show(entry, zone)}"
+                for entry in sorted(extra.elements(), key=str)
+            )
+        return problems
+
+
+def _window(
+    record: Mapping[str, Any], listings: Mapping[str, tuple[str, str]], zone: tzinfo
+) -> tuple[datetime, datetime] | None:
+    """A reservation's PIN window, or None for a record no lock could hold."""
+    try:
+        check_in = date.fromisoformat(str(record.get("checkInDate")))
+        check_out = date.fromisoformat(str(record.get("checkOutDate")))
+    except ValueError:
+        return None
+    times = listings.get(str(record.get("_idlisting")))
+    if times is None:
+        return None
+    arrive = datetime.combine(check_in, time.fromisoformat(times[0]), tzinfo=zone)
+    leave = datetime.combine(check_out, time.fromisoformat(times[1]), tzinfo=zone)
+    if leave.timestamp() >= ABSURD:
+        return None
+    return arrive - LEAD, max(arrive, leave) + GRACE
+
+
+def _due(window: tuple[datetime, datetime], now: datetime) -> bool:
+    """Whether a window's PIN belongs on the lock now: pushed a day ahead, gone at its end."""
+    return window[0] - PUSH_AHEAD <= now < window[1]
+
+
+def _stamps(window: tuple[datetime, datetime]) -> tuple[int, int]:
+    return int(window[0].timestamp()), int(window[1].timestamp())
+
+
+def _show(entry: Entry, zone: tzinfo) -> str:
+    pin, start, end = entry
+    starts = datetime.fromtimestamp(start, zone)
+    ends = datetime.fromtimestamp(end, zone)
+    return f"PIN {pin or '?'} {starts:%d/%m %H:%M}-{ends:%d/%m %H:%M}"
