@@ -28,7 +28,7 @@ import aiohttp
 
 from demo.__main__ import HomeAssistantApi, _add_user, _write_config
 from simulators.stays_server import StaysSimulator
-from simulators.tuya_lock import SimulatedLock, load_profiles
+from simulators.tuya_lock import SimulatedLock
 
 from ._locks import KEY
 
@@ -38,7 +38,8 @@ DOMAIN = "smartlock_tuya"
 STAYS_CLIENT_ID = "demo-client"
 STAYS_CLIENT_SECRET = "demo-secret"  # noqa: S105 - the simulator's throwaway login
 VERSIONS = ("3.3", "3.4", "3.5")
-PROFILES = ("unlock_method", "zigbee_dp24")
+#: Every lock is a Wi-Fi Lock Pro (the simulator's default family) on its own port.
+PROFILE = "lock_pro_dp51"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 #: The same for every instance, with or without the integration: loopback HTTP, the config API
@@ -111,16 +112,12 @@ class SimLock:
 
 
 async def start_locks(prefix: str, count: int, listing_ids: list[str]) -> list[SimLock]:
-    """`count` locks on loopback, each on its own free port; versions and profiles in turn."""
-    profiles = load_profiles()
+    """`count` Lock Pros on loopback, each on its own free port; versions in turn."""
     locks: list[SimLock] = []
     for number in range(count):
         version = VERSIONS[number % 3]
-        profile = PROFILES[(number // 3) % 2]
         device_id = f"{prefix}{number:04d}".ljust(20, "0")[:22]
-        lock = SimulatedLock(
-            device_id=device_id, local_key=KEY, version=version, profile=profiles[profile]
-        )
+        lock = SimulatedLock(device_id=device_id, local_key=KEY, version=version)
         await lock.start(HOST)
         data = {
             "name": f"{prefix} lock {number:04d}",
@@ -129,7 +126,7 @@ async def start_locks(prefix: str, count: int, listing_ids: list[str]) -> list[S
             "host": f"{HOST}:{lock.port}",
             "local_key": KEY,
             "protocol_version": version,
-            "profile": profile,
+            "profile": PROFILE,
             "listing_ids": [listing_ids[number % len(listing_ids)]],
             "cloud_offline_passwords": False,
         }
