@@ -7,7 +7,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SmartLockConfigEntry
-from .entity import SmartLockEntity, lock_device, lock_unique_id
+from .entity import SmartLockEntity, add_lock_entities, lock_device, lock_unique_id
 from .lock_coordinator import LockCoordinator, LockRuntime
 
 PARALLEL_UPDATES = 0
@@ -20,8 +20,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each lock's PIN-unlock event entity."""
-    for subentry_id, lock in entry.runtime_data.locks.items():
-        async_add_entities([PinUnlockEvent(lock)], config_subentry_id=subentry_id)
+    await add_lock_entities(entry, async_add_entities, lambda lock: [PinUnlockEvent(lock)])
 
 
 class PinUnlockEvent(SmartLockEntity[LockCoordinator], EventEntity):

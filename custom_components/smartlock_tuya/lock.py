@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
 from .coordinator import SmartLockConfigEntry
-from .entity import SmartLockEntity, lock_device, lock_unique_id
+from .entity import SmartLockEntity, add_lock_entities, lock_device, lock_unique_id
 from .lock_coordinator import LockCoordinator, LockRuntime, translation_key_for
 from .tuya import LockError
 
@@ -25,8 +25,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each lock subentry's lock entity, attached to its subentry."""
-    for subentry_id, lock in entry.runtime_data.locks.items():
-        async_add_entities([TuyaLock(lock)], config_subentry_id=subentry_id)
+    await add_lock_entities(entry, async_add_entities, lambda lock: [TuyaLock(lock)])
 
 
 class TuyaLock(SmartLockEntity[LockCoordinator], LockEntity):

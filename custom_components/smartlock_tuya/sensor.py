@@ -19,7 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import SmartLockConfigEntry, StaysCoordinator, StaysData
-from .entity import SmartLockEntity, StaysEntity, lock_device, lock_unique_id
+from .entity import SmartLockEntity, StaysEntity, add_lock_entities, lock_device, lock_unique_id
 from .lifecycle import credentials_signal
 from .lock_coordinator import LockCoordinator, LockRuntime
 from .scheduler import CredentialState
@@ -92,11 +92,11 @@ async def async_setup_entry(
     async_add_entities(
         CredentialCountSensor(coordinator, description) for description in CREDENTIAL_SENSORS
     )
-    for subentry_id, lock in entry.runtime_data.locks.items():
-        async_add_entities(
-            [BatterySensor(lock), NextCheckInSensor(coordinator, lock)],
-            config_subentry_id=subentry_id,
-        )
+    await add_lock_entities(
+        entry,
+        async_add_entities,
+        lambda lock: [BatterySensor(lock), NextCheckInSensor(coordinator, lock)],
+    )
 
 
 class AccountSensor(StaysEntity, SensorEntity):

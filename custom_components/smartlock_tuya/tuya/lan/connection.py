@@ -18,8 +18,12 @@ connection if they do not receive data every 30 seconds", tinytuya
 We ping only after 18-24 s (`heartbeat_interval`, on a grid) without sending anything, which
 leaves 6 s - far more than a LAN round trip - before the device gives up on us. On the
 simulator a ping at 2/3 of its idle timeout keeps one session indefinitely and one at 7/6 of
-it is dropped (benchmark and tests); a ping that gets no reply within `timeout` drops the
-session and reconnects.
+it is dropped (benchmark and tests). Whether a ping was answered is checked when the next one
+is due, on the wake-up that ping needs anyway, not by a deadline timer of its own (that cost a
+lone connection one more loop wake-up per ping, `idle_ha`); a ping unanswered by then (one
+interval: less than the device's own idle timeout) drops the session and reconnects. A
+per-loop budget (`pacing.py`) caps the pings sent in one loop iteration, so hundreds of
+connections on one grid instant never stall the loop.
 
 A device serves one local client, so all locks behind one gateway share one `LanConnection`,
 and reports are routed by the `cid` they carry (tinytuya `XenonDevice._process_message`
@@ -47,6 +51,7 @@ from custom_components.smartlock_tuya.tuya.errors import (
 )
 
 from .link import REFUSED, Link
+from .pacing import ping_budget
 from .wire import VERSIONS, Frame, Wire
 
 _LOGGER = logging.getLogger(__name__)
@@ -110,8 +115,9 @@ class LanConnection:
         self._open_lock = asyncio.Lock()
         self._command_lock = asyncio.Lock()
         self._subscribers: list[_Subscriber] = []
-        self._heartbeat: asyncio.TimerHandle | None = None
-        self._beat_deadline: asyncio.TimerHandle | None = None
+        self._heartbeat: asyncio.Handle | None = None
+        #: The last ping's (`heard_at`, `sent_at`) as it went out, until it is judged.
+        self._ping: tuple[float, float] | None = None
         self._retry: asyncio.TimerHandle | None = None
         self._reconnect: asyncio.Task[None] | None = None
         self._devices: dict[str | None, Any] = {}
@@ -212,6 +218,7 @@ class LanConnection:
                 self.version = version
                 self.sessions += 1
                 self._backoff = self._backoff_start
+                self._ping = None
                 self._arm_heartbeat()
                 self._set_available(True)
                 return
@@ -329,24 +336,27 @@ class LanConnection:
         link = self._link
         if link is None or not link.connected:
             return
+        if self._ping is not None:
+            heard_before, sent = self._ping
+            self._ping = None
+            # Nothing heard since the ping and nothing sent after it (a command in flight has
+            # its own timeout): the device, or the path to it, is gone.
+            if link.heard_at == heard_before and link.sent_at == sent:
+                _LOGGER.debug("Lock %s missed a heartbeat: reconnecting", self.device_id)
+                link.abort(LockOfflineError("the lock stopped answering"))
+                return
         loop = asyncio.get_running_loop()
         if loop.time() < self._due(link.sent_at):
             self._arm_heartbeat()  # a command spoke meanwhile: that kept the session alive
             return
+        if not ping_budget().take():
+            self._heartbeat = loop.call_soon(self._beat)  # this iteration sent its share
+            return
         message = self.device().generate_payload(command_types.HEART_BEAT)
         link.write(link.wire.encode(message.cmd, bytes(message.payload)))
         self.heartbeats += 1
-        if self._beat_deadline is None:  # an older unanswered ping is already being timed
-            heard = link.heard_at
-            self._beat_deadline = loop.call_later(self._timeout, self._check_beat, link, heard)
+        self._ping = (link.heard_at, link.sent_at)
         self._arm_heartbeat()
-
-    def _check_beat(self, link: Link, heard_before: float) -> None:
-        """No frame since the ping: the device (or the path to it) is gone."""
-        self._beat_deadline = None
-        if link is self._link and link.heard_at == heard_before:
-            _LOGGER.debug("Lock %s missed a heartbeat: reconnecting", self.device_id)
-            link.abort(LockOfflineError("the lock stopped answering"))
 
     # -- drops and reconnects ------------------------------------------------------------------
 
@@ -386,10 +396,10 @@ class LanConnection:
         self._reconnect = None
 
     def _cancel_timers(self) -> None:
-        for handle in (self._heartbeat, self._beat_deadline):
-            if handle is not None:
-                handle.cancel()
-        self._heartbeat = self._beat_deadline = None
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        self._heartbeat = None
+        self._ping = None
 
     # -- giving the device up ------------------------------------------------------------------
 
