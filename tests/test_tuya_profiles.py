@@ -182,3 +182,14 @@ def test_bad_profile_files(tmp_path: Path, content: str) -> None:
         read_profiles(path)
     with pytest.raises(ProfileError):
         read_profiles(tmp_path / "missing.json")
+
+
+def test_huge_length_range_is_refused_before_it_is_built() -> None:
+    """A user file asking for lengths up to 2**40 is an error, not gigabytes of memory."""
+    profile = {
+        "codec": "lock_pro_temp_password",
+        "dps": {"create": 51, "delete": 52},
+        "pin_lengths": {"min": 1, "max": 2**40},
+    }
+    with pytest.raises(ProfileError, match="PIN lengths are 1 to"):
+        parse_profile("huge", profile)

@@ -180,6 +180,8 @@ def _pin_lengths(profile_id: str, data: Mapping[str, Any]) -> frozenset[int]:
         low, high = _int(raw, "min", -1), _int(raw, "max", -1)
         if set(raw) != {"min", "max"} or not 1 <= low <= high:
             raise ProfileError(f"profile {profile_id!r}: pin_lengths needs min <= max")
+        if high > MAX_PIN_LENGTH:  # checked before the range is built: it could be huge
+            raise ProfileError(f"profile {profile_id!r}: PIN lengths are 1 to {MAX_PIN_LENGTH}")
         lengths = frozenset(range(low, high + 1))
     elif isinstance(raw, list):
         if not raw or not all(isinstance(n, int) and not isinstance(n, bool) for n in raw):
