@@ -28,6 +28,8 @@ EXAMPLES = int(os.environ.get("SMARTLOCK_INVARIANT_EXAMPLES", "500"))
 STEPS = int(os.environ.get("SMARTLOCK_INVARIANT_STEPS", "8"))
 #: Rules left out of a run (comma-separated names), to look past a failure already known.
 OFF = frozenset(filter(None, os.environ.get("SMARTLOCK_INVARIANT_OFF", "").split(",")))
+#: CI replays the same examples for a given commit; a long run sets this to explore.
+DERANDOMIZE = os.environ.get("SMARTLOCK_INVARIANT_RANDOM", "0") != "1"
 #: Shrink a failing example (minutes with long examples); "0" reports it as found.
 SHRINK = os.environ.get("SMARTLOCK_INVARIANT_SHRINK", "1") != "0"
 #: Print every step with its duration (to tune the run, or to watch an example).

@@ -43,6 +43,8 @@ from custom_components.smartlock_tuya.const import (
     SUBENTRY_LOCK,
 )
 from custom_components.smartlock_tuya.storage import LifecycleStore
+from custom_components.smartlock_tuya.tuya.errors import LockOfflineError
+from custom_components.smartlock_tuya.tuya.lan.connection import LanConnection
 from simulators.stays_server import StaysSimulator
 from simulators.tuya_lock import (
     LockEndpoint,
@@ -176,15 +178,25 @@ class World:
         self.hass.services.async_register("notify", NOTIFY, self._notify)
         self.hass.bus.async_listen(ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, self._issue)
         real_save = LifecycleStore.async_save
+        real_send = LanConnection.send
         world = self
 
         async def save(store: LifecycleStore) -> None:
             if not world.saves_lost:  # a crashed process writes nothing more
                 await real_save(store)
 
+        async def send(connection: LanConnection, message: Any, **kwargs: Any) -> Any:
+            # Nor does it send anything more: only what was already on the wire still lands.
+            if world.saves_lost:
+                raise LockOfflineError("the process died")
+            return await real_send(connection, message, **kwargs)
+
         for name, lock in self.locks.items():
             self._hook(name, lock)
-        return [patch.object(LifecycleStore, "async_save", save)]
+        return [
+            patch.object(LifecycleStore, "async_save", save),
+            patch.object(LanConnection, "send", send),
+        ]
 
     def _hook(self, name: str, lock: LockEndpoint) -> None:
         """Crash Home Assistant right after this lock's memory changed, before any save.
