@@ -198,8 +198,10 @@ async def test_cannot_decide_asks(
     lan_lock: SimulatedLock,
     fake: FakeTuyaCloud,
 ) -> None:
-    """Category `ms` and no temporary-password code (a Wi-Fi residential lock's model), DPs
-    silent: nothing names a family, so the flow asks among the directly reached ones.
+    """Category `ms`, no temporary-password code, silent DPs: the flow asks.
+
+    That is a Wi-Fi residential lock's model; nothing in it names a LAN family, so the
+    flow offers the directly reached ones.
     """
     _mute(lan_lock)
     device = fake.add_device(lan_lock.device_id)
