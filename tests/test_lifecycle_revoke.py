@@ -134,3 +134,31 @@ def test_refused_delay() -> None:
     ]
     hours = [refused_delay(n) / timedelta(hours=1) for n in range(4, 12)]
     assert hours == [1, 2, 4, 8, 16, 24, 24, 24]
+
+
+async def test_offline_then_refusing_changes_the_repair(
+    hass: HomeAssistant, account: StaysSimulator, gateway: SimulatedGateway, clock: Clock
+) -> None:
+    """Away first (the usual repair), then back and saying no: the repair says it refuses."""
+    entry = account_entry(account, _zigbee(gateway))
+    await _start(hass, entry, {})
+    await gateway.set_offline("refuse")
+    await _cancel_maria(hass, account, entry)
+    await travel(hass, clock, dt_util.utcnow() + timedelta(minutes=10), step=timedelta(minutes=1))
+    registry = ir.async_get(hass)
+    issue = registry.async_get_issue(DOMAIN, issue_id(MARIA_ZIGBEE))
+    assert issue is not None
+    assert issue.translation_key == "pin_revoke_failed"
+
+    _sub(gateway).reject_next(10_000)
+    await gateway.set_offline(None)
+    await travel(hass, clock, dt_util.utcnow() + timedelta(minutes=20), step=timedelta(minutes=5))
+    maria = _manager(entry).credentials[MARIA_ZIGBEE]
+    assert maria.state is CredentialState.ORPHANED
+    assert maria.last_error == "revoke: DeleteRefusedError"
+    issue = registry.async_get_issue(DOMAIN, issue_id(MARIA_ZIGBEE))
+    assert issue is not None
+    assert issue.translation_key == "pin_revoke_refused"
+    assert maria.next_attempt is not None
+    assert maria.next_attempt - dt_util.utcnow() > timedelta(minutes=30)
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -240,6 +240,21 @@ async def test_cloud_unreachable_falls_back_to_the_dps(
     assert "fake-access" not in caplog.text
 
 
+async def test_cloud_gone_falls_back_to_the_dps(
+    hass: HomeAssistant,
+    cloud_account: MockConfigEntry,
+    lan_lock: SimulatedLock,
+    fake: FakeTuyaCloud,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Nothing answers at Tuya's address: the LAN lock is still added, from its own DPs."""
+    await fake.stop()
+    with caplog.at_level(logging.INFO):
+        result = await _add(hass, cloud_account, lan_lock_data(lan_lock, "auto"))
+    assert result["data"][CONF_PROFILE] == "lock_pro_dp51"
+    assert "Tuya Cloud does not describe lock front-door-1 (LockOfflineError)" in caplog.text
+
+
 async def test_cloud_credentials_refused_falls_back(
     hass: HomeAssistant,
     cloud_account: MockConfigEntry,
