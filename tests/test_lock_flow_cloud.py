@@ -3,7 +3,9 @@
 Each test adds a lock through the real flow, with a simulated lock on loopback and the fake
 Tuya Cloud serving the device's details and its specification (`simulators/tuya_cloud_specs`,
 which cites a public source per family). Tuya's word outranks what the lock reports; a cloud
-that cannot answer leaves the decision to the lock's own report.
+that cannot answer leaves the decision to the lock's own report. A Zigbee lock's category is
+`ms`, as a Wi-Fi residential lock's is, so for Zigbee there is no "category alone" case: only
+its specification names the family.
 """
 
 from __future__ import annotations
