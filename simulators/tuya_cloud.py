@@ -62,6 +62,7 @@ from .tuya_cloud_http import (
     string_to_sign,
     write_certificate,
 )
+from .tuya_cloud_specs import LOCK_PRO, ZIGBEE_LOCK, specification
 
 TOKEN_PATH = "/v1.0/token"  # noqa: S105 - a URL path, not a secret
 TOKEN_LIFETIME = 7200
@@ -69,6 +70,7 @@ TICKET_LIFETIME = 300
 type Kind = Literal["wifi", "zigbee", "ble"]
 PIN_LENGTH: dict[Kind, int] = {"wifi": 7, "zigbee": 6, "ble": 6}
 _CATEGORY: dict[Kind, str] = {"wifi": "jtmspro", "zigbee": "ms", "ble": "ms"}
+_FAMILY: dict[Kind, str] = {"wifi": LOCK_PRO, "zigbee": ZIGBEE_LOCK, "ble": LOCK_PRO}
 _DEVICE = "/v1.0/devices/{device_id}/door-lock"
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{32})+")
 _ALNUM = string.ascii_letters + string.digits
@@ -144,6 +146,8 @@ class Device:
     locked: bool = True
     delivery_delay: float = 0.0  # Zigbee: seconds until the lock answers through the gateway
     unreachable: bool = False  # Bluetooth: the gateway cannot reach the lock (phase 7)
+    category: str | None = None  # what the details say; None: the kind's usual category
+    family: str | None = None  # the specification served; None: the kind's usual family
 
     @property
     def sub(self) -> bool:
@@ -157,6 +161,11 @@ class _Fault:
     path_prefix: str
     error: tuple[int, str] | None = None  # None: the request runs, its answer is lost
     method: str | None = None  # None: any method
+
+
+def _category(device: Device) -> str:
+    """The category a test gave the lock, else the usual one of its kind."""
+    return _CATEGORY[device.kind] if device.category is None else device.category
 
 
 def _wall_clock() -> float:
@@ -264,6 +273,7 @@ class FakeTuyaCloud:
         app.router.add_get(TOKEN_PATH, self._token)
         app.router.add_get("/v1.0/devices/{device_id}", self._details)
         app.router.add_get("/v1.0/devices/{device_id}/status", self._status)
+        app.router.add_get("/v1.1/devices/{device_id}/specifications", self._specification)
         app.router.add_post(f"{_DEVICE}/password-ticket", self._ticket)
         app.router.add_post(f"{_DEVICE}/temp-password", self._create)
         app.router.add_get(f"{_DEVICE}/temp-password/{{password_id}}", self._get)
@@ -380,13 +390,19 @@ class FakeTuyaCloud:
             {
                 "id": device_id,
                 "name": f"Lock {device_id}",
-                "category": _CATEGORY[device.kind],
+                "category": _category(device),
                 "product_name": f"{device.kind} lock",
                 "sub": device.sub,
                 "online": device.online,
                 "uid": self.uid,
             }
         )
+
+    async def _specification(self, request: web.Request) -> web.Response:
+        """The device's functions and status codes with their DP ids (``tuya_cloud_specs``)."""
+        _, device = self._device(request)
+        family = device.family or _FAMILY[device.kind]
+        return self._ok(specification(family, _category(device)))
 
     async def _status(self, request: web.Request) -> web.Response:
         """The device's status codes; ``lock_motor_state`` true means unlocked."""

@@ -5,7 +5,8 @@ families exist here, each following its public sources (see the modules in `simu
 
 - `SimulatedGateway` with Zigbee sub-device locks (`ZigbeeLock`, DP 24/25/26, 21- or 27-byte
   layout) reached by `cid` through the gateway's one connection;
-- `SimulatedLock`, a Wi-Fi lock speaking for itself, by default a `LockPro` (DP 51/52/53/55).
+- `SimulatedLock`, a Wi-Fi lock speaking for itself, by default a `LockPro` (DP 51/52/53/55),
+  or an `AccessControlPanel` (`mk`, DP 1/2/3/11; its replies and delete layout are ours).
 
 The CLI serves one of them until Ctrl-C (loopback only)::
 
@@ -18,6 +19,7 @@ import asyncio
 import contextlib
 import ipaddress
 
+from simulators.tuya.access_control import AccessControlPanel
 from simulators.tuya.device import IDLE_TIMEOUT, SimulatedLock, TuyaDevice
 from simulators.tuya.endpoint import LockEndpoint
 from simulators.tuya.family import LockFamily, StoredPin, WeeklySchedule
@@ -27,6 +29,7 @@ from simulators.tuya.zigbee_lock import ZigbeeLock
 
 __all__ = [
     "IDLE_TIMEOUT",
+    "AccessControlPanel",
     "LockEndpoint",
     "LockFamily",
     "LockPro",

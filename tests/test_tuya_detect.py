@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from custom_components.smartlock_tuya.tuya.cloud_rules import read_specification
 from custom_components.smartlock_tuya.tuya.detect import (
     FAMILY_PROFILES,
     Detection,
     detect_profile,
     dp_families,
 )
+from custom_components.smartlock_tuya.tuya.errors import LockRejectedError
 from custom_components.smartlock_tuya.tuya.profiles import load_profiles
 
 # What each family reports on a status query (shapes from tuya-local's device files).
@@ -68,7 +70,7 @@ def test_lock_pro_from_cloud_category() -> None:
 def test_access_control_panel() -> None:
     """Category mk, its specification codes, or its text DPs; the profile is unverified."""
     assert detect_profile(category="mk").profile == "mk_access_control"
-    assert detect_profile(codes=["unlock_method_create"]).profile == "mk_access_control"
+    assert detect_profile(codes=["tmp_passwd_create"]).profile == "mk_access_control"
     assert detect_profile(dps=PANEL_DPS).profile == "mk_access_control"
     assert not load_profiles()["mk_access_control"].verified
 
@@ -141,3 +143,58 @@ def test_dp_shapes() -> None:
     assert dp_families({"47": "raw"}) == set()
     assert dp_families({"1": "", "11": ""}) == {"access_control"}
     assert dp_families({"8": None, "10": True}) == set()
+
+
+def test_unlock_method_create_names_no_family() -> None:
+    """Zigbee (DP 54), Lock Pro (DP 1) and panels (DP 1) all have it: it decides nothing.
+
+    Regression: it used to mean "access-control panel", so a Lock Pro's specification
+    (`unlock_method_create` beside `temporary_password_creat`) fitted two families.
+    """
+    lock_pro_spec = ["unlock_method_create", "temporary_password_creat", "lock_motor_state"]
+    assert detect_profile(codes=lock_pro_spec).profile == "lock_pro_dp51"
+    zigbee_spec = ["unlock_method_create", "password_creat", "open_close"]
+    found = detect_profile(codes=zigbee_spec, subdevice=True)
+    assert found.family == "zigbee_gateway"
+    assert detect_profile(codes=["unlock_method_create"]).family is None
+
+
+def test_unhelpful_category_leaves_it_to_the_codes() -> None:
+    """Category `ms` covers Zigbee and Wi-Fi residential locks alike: the codes decide."""
+    found = detect_profile(
+        dps=LOCK_PRO_DPS, subdevice=True, category="ms", codes=["password_creat"]
+    )
+    assert found.family == "zigbee_gateway"
+    assert "specification codes" in found.reason
+    assert detect_profile(dps=LOCK_PRO_DPS, category="ms").profile == "lock_pro_dp51"
+
+
+@pytest.mark.parametrize(
+    ("result", "category", "codes"),
+    [
+        (
+            {
+                "category": "jtmspro",
+                "functions": [{"code": "temporary_password_creat", "dp_id": 51}, {"code": 7}],
+                "status": [
+                    {"code": "lock_motor_state"},
+                    "junk",
+                    {"code": "temporary_password_creat"},
+                ],
+            },
+            "jtmspro",
+            ("temporary_password_creat", "lock_motor_state"),
+        ),
+        ({"functions": None}, "", ()),
+    ],
+)
+def test_read_specification(result: object, category: str, codes: tuple[str, ...]) -> None:
+    """Codes of functions then status, each once; odd entries are skipped."""
+    spec = read_specification(result)
+    assert (spec.category, spec.codes) == (category, codes)
+
+
+def test_specification_of_another_shape_is_refused() -> None:
+    """A result that is not an object is Tuya answering something else."""
+    with pytest.raises(LockRejectedError):
+        read_specification(["not", "a", "spec"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 import contextlib
 from datetime import timedelta
@@ -13,6 +14,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 
 from custom_components.smartlock_tuya.tuya import (
+    DeleteRefusedError,
     DuplicatePinError,
     InvalidPinError,
     LanBackend,
@@ -29,6 +31,7 @@ from custom_components.smartlock_tuya.tuya import (
     UnsupportedOperationError,
     load_profiles,
 )
+from custom_components.smartlock_tuya.tuya.codecs import CODECS
 from custom_components.smartlock_tuya.tuya.lan import ConnectionPool
 from simulators.tuya_lock import (
     LockEndpoint,
@@ -135,8 +138,9 @@ async def test_create_confirm_delete(
 ) -> None:
     """A PIN is on the lock once confirmed, with its window; delete takes it away.
 
-    Deleting it again: a Lock Pro says "absent" (done); a Zigbee lock has no such status and
-    answers failure, which is reported as such.
+    Deleting it again is done too: a Lock Pro says "absent"; a Zigbee lock, which has no
+    such status, answers failure, and the id is then proven free by a probe PIN whose
+    window is over, created there and deleted again (docs/tuya-payloads.md).
     """
     await backend.connect()
     request = _request()
@@ -147,11 +151,66 @@ async def test_create_confirm_delete(
 
     await backend.delete_pin(created.lock_pin_id, ref=7)
     assert sim.pins == {}
+    sent = len(sim.commands)
+    await backend.delete_pin(created.lock_pin_id, ref=7)
+    assert sim.pins == {}
+    dps = PROFILES[profile_id].dps
+    again = [next(iter(command)) for command in sim.commands[sent:]]
     if PROFILES[profile_id].subdevice:
+        assert again == [str(dps.delete), str(dps.create), str(dps.delete)]
+    else:
+        assert again == [str(dps.delete)]
+
+
+async def test_zigbee_delete_refused_is_never_done(
+    backend: LanBackend, sim: LockEndpoint, profile_id: str
+) -> None:
+    """A delete the lock refuses while it holds the PIN: not done, and the PIN stays.
+
+    Refused once, the probe finds the id taken (the lock refuses a create there), so the
+    delete fails; asked again, the lock deletes it. A lock that always refuses never gets
+    its PIN counted as gone, and the probe never replaces the guest's PIN.
+    """
+    await backend.connect()
+    created = await backend.create_pin(_request())
+    sim.reject_next()  # the delete only: the probe then meets the held id
+    with pytest.raises(LockRejectedError) as refused:
+        await backend.delete_pin(created.lock_pin_id, ref=7)
+    assert _stored(sim, created.lock_pin_id).pin == "482913"
+    subdevice = PROFILES[profile_id].subdevice
+    assert isinstance(refused.value, DeleteRefusedError) is subdevice
+    await backend.delete_pin(created.lock_pin_id, ref=7)
+    assert sim.pins == {}
+
+    created = await backend.create_pin(_request())
+    sim.reject_next(1000)
+    for _ in range(3):
         with pytest.raises(LockRejectedError):
             await backend.delete_pin(created.lock_pin_id, ref=7)
-    else:
-        await backend.delete_pin(created.lock_pin_id, ref=7)
+    assert _stored(sim, created.lock_pin_id).pin == "482913"
+
+
+async def test_probe_never_opens_the_door(
+    backend: LanBackend, sim: LockEndpoint, profile_id: str
+) -> None:
+    """The probe of a Zigbee delete has a window that ended two days ago and one use.
+
+    A Lock Pro, which says "absent" itself, is never probed.
+    """
+    await backend.connect()
+    await backend.delete_pin("7", ref=7)
+    profile = PROFILES[profile_id]
+    creates = [c[str(profile.dps.create)] for c in sim.commands if str(profile.dps.create) in c]
+    if not profile.subdevice:
+        assert creates == []
+        return
+    (sent,) = creates
+    probe = CODECS[profile.codec].decode_create(base64.b64decode(sent))
+    now = dt_util.utcnow().timestamp()
+    assert probe.end <= now - 2 * 86_400 + 5
+    assert probe.once
+    assert probe.ref == 7
+    assert sim.pins == {}
 
 
 async def test_keypad_unlock_pushed(backend: LanBackend, sim: LockEndpoint) -> None:
@@ -331,20 +390,18 @@ async def test_create_after_an_idle_drop_goes_out_once(
 async def test_lost_delete_reply_is_sent_again(
     backend: LanBackend, sim: LockEndpoint, profile_id: str
 ) -> None:
-    """A delete whose reply is lost is sent again: a Lock Pro's "absent" then counts as done."""
+    """A delete whose reply is lost is sent again, and the second one's "not there" is done.
+
+    A Lock Pro says "absent"; a Zigbee lock answers failure, and the probe proves the id
+    free (regression: this used to be reported as a failure, retried for ever).
+    """
     await backend.connect()
     created = await backend.create_pin(_request())
     sim.lose_next_reply()
-    if PROFILES[profile_id].subdevice:
-        # Known gap: a Zigbee lock has no "absent" status, so the second delete's failure
-        # cannot be told from a refusal; the PIN is gone, but the delete is reported failed.
-        with pytest.raises(LockRejectedError):
-            await backend.delete_pin(created.lock_pin_id, ref=7)
-    else:
-        await backend.delete_pin(created.lock_pin_id, ref=7)
+    await backend.delete_pin(created.lock_pin_id, ref=7)
     assert sim.pins == {}
     deletes = [c for c in sim.commands if str(PROFILES[profile_id].dps.delete) in c]
-    assert len(deletes) == 2
+    assert len(deletes) == (3 if PROFILES[profile_id].subdevice else 2)
 
 
 async def test_rejected_and_full(backend: LanBackend, sim: LockEndpoint, profile_id: str) -> None:

@@ -18,7 +18,15 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, EVENT_PIN_FAILED, LOGGER
 from .entity import lock_unique_id
-from .scheduler import QUICK_BACKOFF, Credential, CredentialKey, CredentialState, retry_delay
+from .scheduler import (
+    QUICK_BACKOFF,
+    Credential,
+    CredentialKey,
+    CredentialState,
+    refused_delay,
+    retry_delay,
+)
+from .tuya import LockRejectedError
 
 if TYPE_CHECKING:
     from .lifecycle import PinManager
@@ -76,10 +84,16 @@ class Alerts:
     def failed(self, credential: Credential, operation: str, error: Exception) -> None:
         """Back off; after the quick attempts, alert the owner once and keep retrying.
 
+        A revoke the lock itself refuses is asked again ever more rarely (`refused_delay`)
+        and has its own repair, raised once the quick attempts are over: the PIN may still
+        open the door, and only the owner can act on a lock that says no.
         The caller saves: the new state goes to the store with the rest of its outcome.
         """
+        refused = operation == "revoke" and isinstance(error, LockRejectedError)
+        before = credential.last_error
         credential.attempts += 1
-        credential.next_attempt = dt_util.utcnow() + retry_delay(credential.attempts)
+        delay = (refused_delay if refused else retry_delay)(credential.attempts)
+        credential.next_attempt = dt_util.utcnow() + delay
         credential.last_error = f"{operation}: {type(error).__name__}"
         self._manager.store.audit("failed", credential.key, credential.last_error)
         if credential.attempts == len(QUICK_BACKOFF):
@@ -87,7 +101,11 @@ class Alerts:
                 credential.state = CredentialState.ORPHANED
             elif credential.state is CredentialState.SCHEDULED:
                 credential.state = CredentialState.FAILED
-            self.alert(credential, operation, type(error).__name__)
+            if not refused:
+                self.alert(credential, operation, type(error).__name__)
+        news = credential.attempts == len(QUICK_BACKOFF) or before != credential.last_error
+        if refused and credential.attempts >= len(QUICK_BACKOFF) and news:
+            self.alert(credential, "revoke", type(error).__name__, key="pin_revoke_refused")
         LOGGER.warning(
             "Could not %s PIN of reservation %s on lock %s (attempt %s): %s",
             operation,
@@ -136,8 +154,13 @@ class Alerts:
             when,
         )
 
-    def alert(self, credential: Credential, operation: str, error: str) -> None:
-        """A repair issue, a notification and a `pin_failed` event, once per failure."""
+    def alert(
+        self, credential: Credential, operation: str, error: str, *, key: str | None = None
+    ) -> None:
+        """A repair issue, a notification and a `pin_failed` event, once per failure.
+
+        `key` names the repair's text when it is not the operation's own.
+        """
         placeholders = {
             "lock": self.lock_name(credential.key.lock_id),
             "reservation": credential.key.reservation_id,
@@ -151,7 +174,7 @@ class Alerts:
             issue_id(credential.key),
             is_fixable=False,
             severity=ir.IssueSeverity.ERROR,
-            translation_key=f"pin_{operation}_failed",
+            translation_key=key or f"pin_{operation}_failed",
             translation_placeholders=placeholders,
         )
         persistent_notification.async_create(

@@ -31,6 +31,7 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from .backends import async_load_profiles, build_backend, uses_cloud
+from .cloud_description import CloudFacts, async_describe, specification_of
 from .const import (
     BACKEND_AUTO,
     BACKEND_CLOUD,
@@ -88,7 +89,7 @@ class _Contact:
 
     errors: dict[str, str] = field(default_factory=dict)
     dps: dict[str, Any] = field(default_factory=dict)
-    category: str | None = None
+    cloud: CloudFacts = field(default_factory=CloudFacts)
     cloud_lengths: tuple[int, ...] | None = None
     """The lengths Tuya Cloud says the lock takes; `None` for a lock on the local network."""
 
@@ -231,7 +232,13 @@ class LockSubentryFlow(ConfigSubentryFlow):
         if contact.cloud_lengths is not None:
             lock[CONF_PIN_LENGTHS] = list(contact.cloud_lengths)
         if wanted_profile(lock) == PROFILE_AUTO:
-            detection = detect(lock, profiles, dps=contact.dps, category=contact.category)
+            detection = detect(
+                lock,
+                profiles,
+                dps=contact.dps,
+                category=contact.cloud.category,
+                codes=contact.cloud.codes,
+            )
             LOGGER.debug("Profile of lock %s: %s", lock[CONF_DEVICE_ID], detection.reason)
             if detection.decided:
                 lock[CONF_PROFILE] = detection.profile
@@ -335,9 +342,12 @@ class LockSubentryFlow(ConfigSubentryFlow):
             # A region this version does not know: the account's details, not the lock's.
             LOGGER.exception("Lock %s cannot be built", lock[CONF_DEVICE_ID])
             return _Contact(errors={"base": "unknown"})
+        facts = CloudFacts()
         try:
             await backend.connect()
             status = await backend.status()
+            if isinstance(backend, CloudBackend):
+                facts = await specification_of(backend)
         except LockAuthError:
             return _Contact(errors={"base": "invalid_cloud_auth" if cloud else "invalid_key"})
         except LockError as err:
@@ -349,31 +359,12 @@ class LockSubentryFlow(ConfigSubentryFlow):
         finally:
             await backend.close()
         if isinstance(backend, CloudBackend):
-            device = backend.device
-            return _Contact(
-                dps=status.dps,
-                category=device.category if device else None,
-                cloud_lengths=backend.pin_lengths,
-            )
+            return _Contact(dps=status.dps, cloud=facts, cloud_lengths=backend.pin_lengths)
         if chosen is not None and contradicts(chosen, status.dps):
             return _Contact(errors={CONF_PROFILE: "unsupported_profile"})
-        category = None
         if chosen is None and account.get(CONF_CLOUD_ACCESS_ID):
-            category = await self._cloud_category(account, lock)
-        return _Contact(dps=status.dps, category=category)
-
-    async def _cloud_category(self, account: Mapping[str, Any], lock: Mapping[str, Any]) -> str:
-        """Tuya's category for a LAN lock, where the account's Cloud project knows the device."""
-        backend = build_backend(self.hass, account, {**lock, CONF_BACKEND: BACKEND_CLOUD}, None)
-        try:
-            await backend.connect()
-        except LockError as err:
-            LOGGER.debug("Tuya Cloud does not describe lock %s: %s", lock[CONF_DEVICE_ID], err)
-            return ""
-        finally:
-            await backend.close()
-        device = backend.device if isinstance(backend, CloudBackend) else None
-        return device.category if device else ""
+            facts = await async_describe(self.hass, account, lock)
+        return _Contact(dps=status.dps, cloud=facts)
 
 
 def _device_taken(entry: SmartLockConfigEntry, device_id: str, besides: str | None = None) -> bool:

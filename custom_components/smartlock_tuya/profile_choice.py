@@ -115,12 +115,18 @@ def detect(
     *,
     dps: Mapping[str, Any] | None,
     category: str | None,
+    codes: Iterable[str] = (),
 ) -> Detection:
-    """The family the lock's first report (LAN), its cid shape and its Tuya category point to."""
+    """The family the lock's first report (LAN), its cid shape and Tuya's description point to.
+
+    Tuya's category and specification codes, where the account's Cloud project has them,
+    outrank the reported DPs (`detect_profile`).
+    """
     return detect_profile(
         dps=dps if not uses_cloud(lock) else None,
         subdevice=is_subdevice(lock),
         category=category,
+        codes=codes,
         known=profiles,
     )
 

@@ -20,6 +20,9 @@ PUSH_AHEAD: Final = timedelta(hours=24)
 #: After the quick attempts, retry every this long (create: until the window ends).
 QUICK_BACKOFF: Final = (timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2))
 SLOW_BACKOFF: Final = timedelta(minutes=15)
+#: A revoke the lock keeps refusing (it answers, and says no): after the quick attempts,
+#: hourly, doubling up to once a day. Hammering a lock that says no changes nothing.
+REFUSED_BACKOFF: Final = (timedelta(hours=1), timedelta(days=1))
 #: Locks keep windows as unsigned 32-bit Unix seconds: nothing can end after this instant.
 LATEST_END: Final = datetime(2106, 2, 7, 6, 28, 15, tzinfo=UTC)
 
@@ -207,6 +210,16 @@ def retry_delay(attempts: int) -> timedelta:
     if 1 <= attempts <= len(QUICK_BACKOFF):
         return QUICK_BACKOFF[attempts - 1]
     return SLOW_BACKOFF
+
+
+def refused_delay(attempts: int) -> timedelta:
+    """Quick retries first; then a refusing lock is asked hourly, doubling to daily."""
+    beyond = attempts - len(QUICK_BACKOFF)
+    if beyond <= 0:
+        return retry_delay(attempts)
+    first, longest = REFUSED_BACKOFF
+    delay: timedelta = first * (1 << min(beyond - 1, 5))
+    return min(delay, longest)
 
 
 def plan(

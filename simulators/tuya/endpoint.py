@@ -48,6 +48,10 @@ class LockEndpoint(ABC):
         """Answer the next `count` PIN commands with the failure status, storing nothing."""
         self._reject += count
 
+    def accept_again(self) -> None:
+        """Forget the refusals still ordered: PIN commands are carried out again."""
+        self._reject = 0
+
     def lose_next_reply(self, count: int = 1) -> None:
         """Apply the next `count` PIN commands but send neither ack nor report.
 

@@ -30,8 +30,12 @@ feature on the lock (e.g. temp-code validity) tracks whatever the module puts in
 ``docs/PHASE1_PROTOCOL_REPORT.md`` section 10). `local_offset` reproduces that: windows are
 compared with UTC + offset.
 
-Ours, where no source speaks: a delete or update of an id the lock does not hold answers 0
-(the reference has no "absent" status), and an id already in use with other digits answers 0.
+A delete of an id the lock does not hold answers 0: Tuya's reference gives DP 25 a response
+status of 0 failure / 1 success only (its DP 24 wording, quoted in make-all/tuya-local issue
+#1792; EDIT-Aeterna ``docs/PHASE1_PROTOCOL_REPORT.md`` section 6 leaves the other DPs' results to
+the reference), so 0 is the only byte a lock has for "not there". Ours, where no source speaks:
+an update of an absent id answers 0, and a create for an id already in use answers 0 rather
+than overwriting it (docs/tuya-payloads.md, "A delete of an id the lock does not hold").
 DP 3 reports the prefix's first 2-byte field: Tuya limits DP 3 to 0-999 and the captured
 first fields (995-998) fit that range, so we read it as the lock's password number.
 """

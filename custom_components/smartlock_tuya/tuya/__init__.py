@@ -16,6 +16,7 @@ from .backend import (
 from .cloud import CloudBackend
 from .errors import (
     CodecError,
+    DeleteRefusedError,
     DuplicatePinError,
     InvalidPinError,
     LockAuthError,
@@ -39,6 +40,7 @@ __all__ = [
     "CodecError",
     "ConnectionPool",
     "CreatedPin",
+    "DeleteRefusedError",
     "DuplicatePinError",
     "InvalidPinError",
     "LanBackend",

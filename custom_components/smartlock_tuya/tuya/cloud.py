@@ -55,6 +55,7 @@ from .cloud_rules import (
     SUB_DEVICE_PIN_LENGTH,
     WIFI_PIN_LENGTH,
     CloudDevice,
+    CloudSpecification,
     CloudUnsupportedError,
     OfflineCode,
     OfflinePinStillValidError,
@@ -66,6 +67,7 @@ from .cloud_rules import (
     plan_offline,
     read_device,
     read_offline_code,
+    read_specification,
     unix,
     utcnow,
     window_of,
@@ -210,6 +212,17 @@ class CloudBackend(LockBackend):
         if self._device is None:
             self._device = read_device(await self._request(f"/v1.0/devices/{self.device_id}"))
         return self._device
+
+    async def specification(self) -> CloudSpecification:
+        """The device's category and DP codes from Tuya's thing model, for auto-detection.
+
+        `GET /v1.1/devices/{id}/specifications` (Tuya's "Get Device Specification
+        Attribute"; tinytuya's `Cloud.getdps` uses the same path).
+        """
+        async with self._lock:
+            await self._api.ensure_token()
+            result = await self._request(f"/v1.1/devices/{self.device_id}/specifications")
+        return read_specification(result)
 
     async def _request(
         self, path: str, action: str = "GET", body: dict[str, Any] | None = None
@@ -407,6 +420,7 @@ __all__ = [
     "REGIONS",
     "CloudBackend",
     "CloudDevice",
+    "CloudSpecification",
     "CloudUnsupportedError",
     "DuplicatePinError",
     "OfflineCreatedPin",

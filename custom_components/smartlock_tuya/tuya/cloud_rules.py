@@ -131,6 +131,33 @@ def read_device(result: Any) -> CloudDevice:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class CloudSpecification:
+    """Tuya's thing model of the device: its category and the codes of its DPs."""
+
+    category: str
+    codes: tuple[str, ...]
+
+
+def read_specification(result: Any) -> CloudSpecification:
+    """The codes of "Get Device Specification Attribute" (`functions` and `status`).
+
+    Shape per Tuya (developer.tuya.com/en/docs/cloud/f2c0abfbbd?id=Kb26d4cf4wnrd):
+    `{"category", "functions": [{"code", "dp_id", "type", "values"}], "status": [...]}`.
+    Entries without a text code are skipped; a result that is not an object has no codes.
+    """
+    if not isinstance(result, dict):
+        raise LockRejectedError("Tuya Cloud sent a specification in an unexpected shape")
+    codes: list[str] = []
+    for part in ("functions", "status"):
+        entries = result.get(part)
+        for entry in entries if isinstance(entries, list) else ():
+            code = entry.get("code") if isinstance(entry, dict) else None
+            if isinstance(code, str) and code and code not in codes:
+                codes.append(code)
+    return CloudSpecification(category=str(result.get("category") or ""), codes=tuple(codes))
+
+
 def password_state(record: dict[str, Any]) -> PasswordState | None:
     """Where a listed password stands, read with its own protocol's `phase` numbers.
 

@@ -15,8 +15,16 @@ Evidence and its sources:
   `devices/orion_dl033ha_lock.yaml`, `hornbill_y4_smart_lock.yaml`; category `jtmspro`:
   frankhommers/ha-tuya-ble-access `device_profiles/ba2qk177.json`.
 - Access-control panel: category `mk` (Tuya's category code for access control); text DPs 1/11/16
-  and codes `unlock_method_create`/`tmp_passwd_create`: tuya-local
+  and codes `tmp_passwd_create`/`tmp_passwd_delete`: tuya-local
   `devices/sboardiii_weigand_lock.yaml` (its DP names; that they are also the cloud codes is ours).
+  `unlock_method_create` names no family: the Zigbee lock (DP 54, EDIT-Aeterna `kagel_lock.js`),
+  the Lock Pro (DP 1, Tuya's BLE lock demo) and the panel (DP 1) all have it.
+- Specification codes come from Tuya's "Get Device Specification Attribute" (`GET /v1.1/devices/
+  {id}/specifications`); the Zigbee codes `password_creat`/`password_delete`/`password_update`
+  are quoted from a TY0A01 lock's thing model in make-all/tuya-local issue #2735, the Lock Pro
+  codes `temporary_password_creat`/`_delete`/`_modify` (DP 51-53) in issues #3199 and #3834. A
+  category that names no family (`ms` covers Zigbee and Wi-Fi residential locks alike) leaves
+  the decision to the codes.
 - Wi-Fi residential lock (category `ms`): DP 3 integer (temporary-password unlock) without a
   boolean DP 8 (DP 8 is an alarm there, battery is DP 12); tuya-local `smardeer_lock33.yaml`,
   `tediton_k7_doorlock.yaml`, `novadigital_sl06_lock.yaml`. Its temporary passwords live in Tuya
@@ -45,10 +53,17 @@ FAMILY_PROFILES: Final[dict[str, tuple[str, ...]]] = {
 }
 CATEGORY_FAMILY: Final[dict[str, str]] = {"jtmspro": LOCK_PRO, "mk": ACCESS_CONTROL}
 CODE_FAMILY: Final[dict[str, str]] = {
+    # Zigbee temporary passwords (DP 24/25/26): tuya-local issue #2735 (a TY0A01 thing model).
     "password_creat": ZIGBEE,
     "password_delete": ZIGBEE,
-    "unlock_method_create": ACCESS_CONTROL,
+    "password_update": ZIGBEE,
+    # Lock Pro temporary passwords (DP 51/52/53): tuya-local issues #3199 and #3834.
+    "temporary_password_creat": LOCK_PRO,
+    "temporary_password_delete": LOCK_PRO,
+    "temporary_password_modify": LOCK_PRO,
+    # Access-control panels (DP 5/6): tuya-local `sboardiii_weigand_lock.yaml` names (ours).
     "tmp_passwd_create": ACCESS_CONTROL,
+    "tmp_passwd_delete": ACCESS_CONTROL,
 }
 
 

@@ -31,6 +31,10 @@ class LockFullError(LockRejectedError):
     """The lock has no free slot for another PIN."""
 
 
+class DeleteRefusedError(LockRejectedError):
+    """The lock refused to delete a PIN and nothing proves it gone: it may still open the door."""
+
+
 class DuplicatePinError(LockRejectedError):
     """The lock already holds this PIN and refused it: choose another PIN.
 

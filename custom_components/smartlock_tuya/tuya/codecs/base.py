@@ -140,6 +140,8 @@ class PinCodec(ABC):
     pin_lengths: ClassVar[frozenset[int]]
     ref_range: ClassVar[range]
     """Lock-side ids we may choose; empty where the lock chooses (Lock Pro)."""
+    silent_on_absent: ClassVar[bool] = False
+    """Whether a failed delete may only mean "not there": the lock has no "absent" status."""
 
     @abstractmethod
     def encode_create(self, payload: PinPayload) -> bytes:

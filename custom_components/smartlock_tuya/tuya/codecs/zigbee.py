@@ -59,6 +59,8 @@ class ZigbeeTempPasswordCodec(PinCodec):
     can_modify = True
     pin_lengths = frozenset({6})
     ref_range = range(1, DP3_MAX + 1)
+    # DP 25 answers only 0 failure / 1 success (Tuya's reference): an absent id may read 0.
+    silent_on_absent = True
     reserved: ClassVar[int]  # zero bytes between the end time and the one-time flag
 
     @property

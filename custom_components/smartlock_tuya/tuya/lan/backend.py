@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 import itertools
 import logging
+import secrets
+import time
 from typing import Any
 
 from tinytuya.core import command_types
@@ -36,6 +38,7 @@ from custom_components.smartlock_tuya.tuya.codecs import (
     encode_raw,
 )
 from custom_components.smartlock_tuya.tuya.errors import (
+    DeleteRefusedError,
     DuplicatePinError,
     InvalidPinError,
     LockError,
@@ -60,6 +63,10 @@ from .wire import VERSIONS
 _LOGGER = logging.getLogger(__name__)
 
 type Resend = Callable[[LanConnection], Awaitable[None]]
+
+#: How long ago the probe's window ended, and how long it lasted (`_prove_free`).
+PROBE_AGE = 2 * 86_400
+PROBE_SPAN = 60
 
 
 class LanBackend(LockBackend):
@@ -317,14 +324,60 @@ class LanBackend(LockBackend):
         return str(report.slot)
 
     async def delete_pin(self, lock_pin_id: str, ref: int) -> None:
-        """Write the delete DP; a lock that says it no longer has the PIN counts as done."""
-        uuid = next(self._uuids)
+        """Write the delete DP; a lock that says it no longer has the PIN counts as done.
+
+        A lock with no "absent" status (Zigbee) answers a delete of an id it does not hold
+        with its failure status, like a real refusal. Then the id is proven free or not
+        (`_prove_free`); only a proof counts as done.
+        """
+        slot = slot_of(lock_pin_id)
+        try:
+            await self._delete(ref, slot)
+        except LockRejectedError:
+            if not self._codec.silent_on_absent:
+                raise
+            await self._prove_free(slot)
+
+    async def _delete(self, ref: int, slot: int) -> None:
         await self._command(
             self.profile.dps.delete,
-            self._codec.encode_delete(ref=ref, slot=slot_of(lock_pin_id), uuid=uuid),
+            self._codec.encode_delete(ref=ref, slot=slot, uuid=next(self._uuids)),
             self._codec.decode_delete_report,
             ok=(ReportStatus.DONE, ReportStatus.MISSING),
         )
+
+    async def _prove_free(self, slot: int) -> None:
+        """Prove a refused delete's id free: a harmless PIN is created there, then deleted.
+
+        The probe's window ended two days ago (past any local-clock offset: the lock judges
+        windows by its local time) and it is single-use, so it never opens the door. A lock
+        that stores it under our id did not hold the guest's PIN there (it refuses a create
+        for an id it holds), and one that overwrote it no longer has the guest's PIN either;
+        deleting the probe then leaves the id empty. Anything else is `DeleteRefusedError`:
+        the PIN may still be on the lock.
+        """
+        ended = int(time.time()) - PROBE_AGE
+        probe = PinPayload(
+            ref=slot,
+            pin=f"{secrets.randbelow(10**6):06d}",
+            start=ended - PROBE_SPAN,
+            end=ended,
+            once=True,
+            uuid=next(self._uuids),
+        )
+        try:
+            await self._command(
+                self.profile.dps.create,
+                self._codec.encode_create(probe),
+                self._codec.decode_create_report,
+                ok=(ReportStatus.DONE,),
+            )
+            await self._delete(slot, slot)
+        except LockRejectedError as err:
+            raise DeleteRefusedError(
+                "the lock refused to delete the PIN, and its id is not free"
+            ) from err
+        _LOGGER.debug("Lock %s did not hold id %s: the PIN was already gone", self.device_id, slot)
 
     async def _command(
         self,
