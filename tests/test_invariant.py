@@ -166,6 +166,13 @@ FOUND: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("crash_after_next_write", {"lock": "gate"}),
         ("restart", {}),
     ],
+    "one_guest_crash_after_gate_write": [
+        ("absurd_record", {"listing": "L-loft"}),
+        ("unreadable_record", {}),
+        ("book", {"listing": "L-beach", "arrive": 0, "nights": 3, "webhook": False}),
+        ("crash_after_next_write", {"lock": "gate"}),
+        ("restart", {}),
+    ],
     "regenerated_crash_after_write": [
         ("book", {"listing": "L-beach", "arrive": 0, "nights": 1, "webhook": True}),
         ("crash_after_next_write", {"lock": "door"}),

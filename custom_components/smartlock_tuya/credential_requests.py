@@ -142,18 +142,24 @@ class CredentialRequests:
             taken = manager.operations.taken_pins(lock_ids, first.starts, first.ends)
             pins: dict[int, str] = {}  # one new PIN per length the locks take
             for credential in credentials:
-                if credential.on_lock:
-                    before = credential.state
-                    await manager.operations.revoke(credential)
-                    if credential.state is not CredentialState.REVOKED:
-                        # Still on the lock with the old PIN, which keeps working there.
-                        credential.state = before
-                        credential.attempts, credential.next_attempt = 0, None
-                        manager.alerts.clear(credential)
-                        continue
                 length = manager.operations.pin_length(credential.key.lock_id, first.listing_id)
                 if length not in pins:  # the old PINs are taken
                     pins[length] = generate(length, taken=taken).pin
+                if credential.on_lock:
+                    before, old_pin = credential.state, credential.pin
+                    if not manager.operations.stray(credential):
+                        # Saved before the lock is asked: a restart after its delete finds a
+                        # revoke under way (then the new PIN is pushed), never an old PIN
+                        # counted as on the lock that is not there any more.
+                        credential.state, credential.pin = CredentialState.ORPHANED, pins[length]
+                        await manager.store.async_save()
+                    await manager.operations.revoke(credential)
+                    if credential.state is not CredentialState.REVOKED:
+                        # Still on the lock with the old PIN, which keeps working there.
+                        credential.state, credential.pin = before, old_pin
+                        credential.attempts, credential.next_attempt = 0, None
+                        manager.alerts.clear(credential)
+                        continue
                 credential.pin = pins[length]
                 credential.ref = manager.operations.ref_for(credential.key.lock_id)
                 credential.state = CredentialState.SCHEDULED

@@ -196,7 +196,7 @@ class LockOperations:
         """New dates for a credential not confirmed on the lock: a fresh start."""
         credential, desired = self._manager.credentials[action.key], action.desired
         assert desired is not None  # noqa: S101 - plan() gives RETIME a desired credential
-        stray_until = credential.ends if self._stray(credential) else None
+        stray_until = credential.ends if self.stray(credential) else None
         credential.starts, credential.ends = desired.starts, desired.ends
         if credential.state in (CredentialState.REVOKED, CredentialState.FAILED):
             credential.state = CredentialState.SCHEDULED
@@ -216,7 +216,7 @@ class LockOperations:
         lock = manager.locks[action.key.lock_id]
         if not await self._fits(credential, lock):
             return
-        if self._stray(credential):
+        if self.stray(credential):
             await self._wait_out(credential, credential.ends)
             return
         try:
@@ -314,7 +314,7 @@ class LockOperations:
         """
         return isinstance(err, LockOfflineError) and not lock.backend.capabilities.resend_create
 
-    def _stray(self, credential: Credential) -> bool:
+    def stray(self, credential: Credential) -> bool:
         """Whether the lock may hold this PIN under an id that nothing can tell us.
 
         A Lock Pro chooses the id of a temporary password and names it only in the create's
@@ -377,7 +377,7 @@ class LockOperations:
         """Take the PIN off its lock (also when a create was never confirmed)."""
         manager = self._manager
         lock = manager.locks[credential.key.lock_id]
-        if self._stray(credential):
+        if self.stray(credential):
             until = credential.ends
             if credential.last_error == UNCONFIRMED_ERROR and credential.next_attempt:
                 until = max(until, credential.next_attempt)  # a copy with a longer window

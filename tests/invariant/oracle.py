@@ -131,16 +131,25 @@ class Truth:
         alerted = {(lock, holder) for lock, holder, _ in self.alerts}
 
         def expect(
-            lock: str, entry: Entry, window: tuple[datetime, datetime], holder: str, label: str
+            lock: str,
+            entry: Entry,
+            window: tuple[datetime, datetime],
+            holder: str,
+            label: str,
+            *,
+            promised: bool = False,
         ) -> None:
             """Due: must be there. Live but not yet due: may be there (the lock keeps time).
 
             A holder whose PIN the owner was told may sit unfindable on this lock is waiting
-            out that copy's window: allowed there, not required.
+            out that copy's window: allowed there, not required, unless the guest was
+            `promised` a PIN for this very door (a message giving one PIN for every door):
+            a PIN a guest was told must open the door.
             """
             if not now < window[1]:
                 return
-            due = _due(window, now) and (lock, holder) not in alerted
+            excused = (lock, holder) in alerted and not promised
+            due = _due(window, now) and not excused
             (required if due else allowed)[lock][entry] += 1
             who[lock, entry] = label
 
@@ -153,8 +162,10 @@ class Truth:
                 continue
             for name, served in lock_listings.items():
                 if record.get("_idlisting") in served:
-                    entry = (self.told(reservation_id, name), *_stamps(window))
-                    expect(name, entry, window, reservation_id, f"guest of {reservation_id}")
+                    told = self.told(reservation_id, name)
+                    entry = (told, *_stamps(window))
+                    label = f"guest of {reservation_id}"
+                    expect(name, entry, window, reservation_id, label, promised=told is not None)
         for staff in self.staff:
             if not staff.revoked:
                 window = (staff.starts, staff.ends)

@@ -226,8 +226,12 @@ class World:
 
     @callback
     def _issue(self, event: Event[ir.EventIssueRegistryUpdatedData]) -> None:
-        """Keep every "this PIN may be on the lock until ..." repair the owner was shown."""
-        if event.data["action"] != "create" or event.data["domain"] != DOMAIN:
+        """Keep every "this PIN may be on the lock until ..." repair the owner was shown.
+
+        An issue that already stood (a failed create's, now "maybe on the lock") is updated,
+        not created: both count.
+        """
+        if event.data["action"] not in ("create", "update") or event.data["domain"] != DOMAIN:
             return
         issue = ir.async_get(self.hass).async_get_issue(DOMAIN, event.data["issue_id"])
         if issue is not None and issue.translation_key == "pin_maybe_on_lock":
@@ -272,6 +276,11 @@ class World:
         stays._short_ids = {listing["id"] for listing in stays._listings.values()}
         stays.webhook_url = None
         await self.all_online()
+        # Repairs outlive an entry in Home Assistant: none of an earlier example may stand.
+        issues = ir.async_get(self.hass)
+        for domain, issue_id in list(issues.issues):
+            if domain == DOMAIN:
+                issues.async_delete(domain, issue_id)
         for lock in self.locks.values():
             lock.pins.clear()
             lock.commands.clear()
