@@ -173,6 +173,13 @@ FOUND: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("crash_after_next_write", {"lock": "gate"}),
         ("restart", {}),
     ],
+    "revoked_by_the_user_after_a_cancel": [
+        ("book", {"listing": "L-loft", "arrive": 0, "nights": 3, "webhook": True}),
+        ("lock_offline", {"lock": "gate"}),
+        ("restart_with_webhook", {"news": "cancel", "pick": 0}),
+        ("reactivate", {"pick": 0, "webhook": False}),
+        ("revoke_guest_pin", {"pick": 0}),
+    ],
     "regenerated_crash_after_write": [
         ("book", {"listing": "L-beach", "arrive": 0, "nights": 1, "webhook": True}),
         ("crash_after_next_write", {"lock": "door"}),

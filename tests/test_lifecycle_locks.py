@@ -10,6 +10,7 @@ from typing import Any
 from datetime import timedelta
 
 from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
@@ -249,4 +250,40 @@ async def test_message_names_doors_when_one_door_has_no_pin(
     maria = credential(entry, MARIA)
     assert manager_of(entry).credentials[MARIA_AT_GATE].state is CredentialState.FAILED
     assert [call.data["message"] for call in calls] == [f"Front door: {maria.pin}"]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_revoked_reservation_stays_revoked_when_its_stay_comes_back(
+    hass: HomeAssistant,
+    request: pytest.FixtureRequest,
+    account: StaysSimulator,
+    stays: StaysSimulator,
+    lan_lock: SimulatedLock,
+    gate: SimulatedLock,
+    lock_profile: str,
+) -> None:
+    """A user's revoke covers the PINs a cancellation already took off: a re-activation keeps them off.
+
+    Cancelled with the gate away, the door's PIN goes and the gate's stays; the owner then
+    revokes the reservation, the booking is re-activated: no door gets the PIN again.
+    """
+    entry = _two_locks(stays, lan_lock, gate, lock_profile)
+    await set_up(request, hass, entry)
+    await settle(hass)
+    manager = manager_of(entry)
+    await gate.set_offline("refuse")
+    await account.cancel_reservation("R-maria")
+    await entry.runtime_data.coordinator.async_refresh()
+    await settle(hass)
+    assert credential(entry, MARIA).state is CredentialState.REVOKED
+    assert manager.credentials[MARIA_AT_GATE].on_lock
+    with pytest.raises(HomeAssistantError, match="Gate"):  # the gate still holds it
+        await hass.services.async_call(
+            DOMAIN, "revoke_pin", {"reservation_id": "R-maria"}, blocking=True
+        )
+    await account.reactivate_reservation("R-maria")
+    await entry.runtime_data.coordinator.async_refresh()
+    await settle(hass)
+    assert credential(entry, MARIA).state is CredentialState.REVOKED
+    assert pins_on(lan_lock) == {}
     await hass.config_entries.async_unload(entry.entry_id)

@@ -105,11 +105,20 @@ class CredentialRequests:
             raise RequestError("pin_refused")
         return credential
 
-    async def async_revoke(self, keys: Iterable[CredentialKey]) -> None:
-        """Take PINs off their locks now, and keep them off (a user's decision)."""
+    async def async_revoke(
+        self, keys: Iterable[CredentialKey], *, reservation_id: str | None = None
+    ) -> None:
+        """Take PINs off their locks now, and keep them off (a user's decision).
+
+        With `reservation_id`, the reservation's PINs already off their locks (a cancelled
+        stay) are kept off too: the stay coming back must not bring them back.
+        """
         manager = self._manager
         async with manager.sync_lock:
             keys = list(keys)
+            for credential in manager.credentials.values():
+                if credential.key.reservation_id == reservation_id and not credential.live:
+                    credential.revoked_by_user = True
             for key in keys:
                 credential = manager.credentials[key]
                 credential.revoked_by_user = True
