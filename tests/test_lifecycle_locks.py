@@ -6,8 +6,8 @@ Through the real lifecycle, the simulated Stays and simulated LAN locks.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError
@@ -262,7 +262,7 @@ async def test_revoked_reservation_stays_revoked_when_its_stay_comes_back(
     gate: SimulatedLock,
     lock_profile: str,
 ) -> None:
-    """A user's revoke covers the PINs a cancellation already took off: a re-activation keeps them off.
+    """A revoke by reservation covers the PINs a cancellation took off: they stay off.
 
     Cancelled with the gate away, the door's PIN goes and the gate's stays; the owner then
     revokes the reservation, the booking is re-activated: no door gets the PIN again.

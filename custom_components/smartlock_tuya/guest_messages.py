@@ -145,15 +145,6 @@ class GuestMessenger:
             return False
         manager = self._manager
         await self.async_fetch({reservation_id})
-        print(
-            "DBGSEND",
-            id(manager),
-            manager.entry.state,
-            reservation_id,
-            [(c.key.lock_id[-8:], c.state.value, c.pin, c.unconfirmed) for c in group],
-            len(credentials),
-            __import__("homeassistant.util.dt").util.dt.utcnow(),
-        )
         try:
             await self._send(
                 service, reservation_id, credentials, every_door=len(credentials) == len(group)

@@ -117,13 +117,18 @@ class Truth:
     def compare(
         self,
         now: datetime,
+        latest: datetime,
         records: Iterable[Mapping[str, Any]],
         listings: Mapping[str, tuple[str, str]],
         lock_listings: Mapping[str, tuple[str, ...]],
         locks: Mapping[str, LockEndpoint],
         zone: tzinfo,
     ) -> list[str]:
-        """The differences between what each lock holds and what it should; empty if none."""
+        """The differences between what each lock holds and what it should; empty if none.
+
+        `latest` is the latest instant the clock ever showed: a window that ended by then
+        stays ended when the clock is set back (what was revoked must not come back).
+        """
         required: dict[str, Counter[Entry]] = {name: Counter() for name in locks}
         allowed: dict[str, Counter[Entry]] = {name: Counter() for name in locks}
         who: dict[tuple[str, Entry], str] = {}
@@ -146,7 +151,7 @@ class Truth:
             `promised` a PIN for this very door (a message giving one PIN for every door):
             a PIN a guest was told must open the door.
             """
-            if not now < window[1]:
+            if not max(now, latest) < window[1]:
                 return
             excused = (lock, holder) in alerted and not promised
             due = _due(window, now) and not excused
