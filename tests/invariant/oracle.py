@@ -15,8 +15,19 @@ ends, and the owner must have been shown a `pin_maybe_on_lock` repair naming tha
 the copy was made, while its window lasts. A restart between a Lock Pro's write and the save
 loses the answer the same way. For that door and holder the integration then sends nothing
 more until the window ends (a second copy could not be found either): the holder's PIN there
-is no longer required, only allowed, and only once the owner was told. Every other extra or
-missing PIN is still an error.
+is no longer required, only allowed, and only once the owner was told, and only while the
+guest was not promised it: a message that gives the guest a PIN for that door (by name, or
+one PIN for every door) makes it required again, since a PIN a guest was told must open the
+door. Every other extra or missing PIN is still an error.
+
+The repairs are read from Home Assistant's issue registry events, "create" and "update"
+alike: an issue that already stood (a failed create's) turns into "maybe on the lock" by an
+update. The registry outlives an entry, so each example starts with none of ours (ids repeat
+across examples: the same entry, locks and reservation ids); before that, a repair left by an
+earlier example made the next one's repair an update the oracle did not see.
+
+Time: a window counts as ended once the latest instant the clock ever showed passed its end,
+so a clock set back (an NTP correction) must bring back nothing that was revoked.
 """
 
 from __future__ import annotations
