@@ -20,7 +20,8 @@ serves every example; each example adds a fresh entry and removes it at the end.
 leaves rules out, `SMARTLOCK_INVARIANT_SHRINK=0` reports a failure unshrunk and
 `SMARTLOCK_INVARIANT_TRACE=1` prints every step with its duration. CI runs the same
 derandomised examples every time (a red run is reproducible from its commit);
-`SMARTLOCK_INVARIANT_RANDOM=1` explores new ones.
+`SMARTLOCK_INVARIANT_RANDOM=1` explores new ones, and `SMARTLOCK_INVARIANT_REPRODUCE=<blob>`
+replays the failure whose `@reproduce_failure` blob hypothesis printed.
 """
 
 from __future__ import annotations
@@ -32,14 +33,15 @@ from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, reproduce_failure, settings
 from hypothesis.stateful import run_state_machine_as_test
+from hypothesis.version import __version__ as hypothesis_version
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from simulators.stays_server import StaysSimulator
 
-from .invariant.base import DERANDOMIZE, EXAMPLES, SHRINK, STEPS, fast_lan_backend
+from .invariant.base import DERANDOMIZE, EXAMPLES, REPRODUCE, SHRINK, STEPS, fast_lan_backend
 from .invariant.devices import VERSIONS, build_devices
 from .invariant.machine import Invariant
 from .invariant.world import CLIENT_ID, CLIENT_SECRET, LISTINGS, WEBHOOK_ID, World
@@ -88,8 +90,11 @@ def world(
 
 def test_invariant(world: World) -> None:
     """Random lives of an account never leave a lock with a wrong PIN, nor a guest untold."""
+    machine: type[Invariant] = Invariant
+    if REPRODUCE:  # a failure's blob, as hypothesis printed it
+        machine = reproduce_failure(hypothesis_version, REPRODUCE.encode())(Invariant)
     run_state_machine_as_test(
-        Invariant,
+        machine,
         settings=settings(
             max_examples=EXAMPLES,
             stateful_step_count=STEPS,
@@ -186,6 +191,12 @@ FOUND: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("book", {"listing": "L-beach", "arrive": 0, "nights": 1, "webhook": True}),
         ("jump", {"minutes": 24 * 60}),
         ("jump_back", {"minutes": 180}),
+    ],
+    "regenerated_delete_answer_lost": [
+        ("book", {"listing": "L-beach", "arrive": -2, "nights": 4, "webhook": False}),
+        ("quiet_point", {}),
+        ("lose_replies", {"lock": "gate", "count": 2}),
+        ("regenerate_pin", {"pick": 0}),
     ],
     "regenerated_crash_after_write": [
         ("book", {"listing": "L-beach", "arrive": 0, "nights": 1, "webhook": True}),

@@ -156,14 +156,22 @@ class CredentialRequests:
                     pins[length] = generate(length, taken=taken).pin
                 if credential.on_lock:
                     before, old_pin = credential.state, credential.pin
-                    if not manager.operations.stray(credential):
+                    stray = manager.operations.stray(credential)
+                    if not stray:
                         # Saved before the lock is asked: a restart after its delete finds a
                         # revoke under way (then the new PIN is pushed), never an old PIN
                         # counted as on the lock that is not there any more.
                         credential.state, credential.pin = CredentialState.ORPHANED, pins[length]
                         await manager.store.async_save()
                     await manager.operations.revoke(credential)
-                    if credential.state is not CredentialState.REVOKED:
+                    if credential.state is CredentialState.REVOKED:
+                        pass
+                    elif not stray and not manager.operations.still_on_lock(credential):
+                        # The delete may have gone through (its answer was lost): the revoke
+                        # goes on until confirmed, then the new PIN follows.
+                        await manager.store.async_save()
+                        continue
+                    else:
                         # Still on the lock with the old PIN, which keeps working there.
                         credential.state, credential.pin = before, old_pin
                         credential.attempts, credential.next_attempt = 0, None

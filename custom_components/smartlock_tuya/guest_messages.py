@@ -43,6 +43,11 @@ class Contacts:
         return [*self.emails, *self.phones]
 
 
+#: A lock has answered for now: the PIN is on it, creating it failed for now, or a revoke
+#: is under way there (a regenerated PIN waiting for the old one to be confirmed gone).
+_ANSWERED = frozenset({CredentialState.ACTIVE, CredentialState.FAILED, CredentialState.ORPHANED})
+
+
 def message_issue_id(reservation_id: str) -> str:
     """One repair per reservation whose message keeps failing."""
     return f"message_{reservation_id}"
@@ -97,7 +102,7 @@ class GuestMessenger:
         for reservation_id, credentials in groups.items():
             states = {credential.state for credential in credentials}
             if (
-                states <= {CredentialState.ACTIVE, CredentialState.FAILED}
+                states <= _ANSWERED
                 and any(c.state is CredentialState.ACTIVE and not c.notified for c in credentials)
                 and all(c.message_retry is None or c.message_retry <= now for c in credentials)
             ):

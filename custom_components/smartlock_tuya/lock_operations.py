@@ -27,6 +27,7 @@ from .tuya import (
     LockError,
     LockOfflineError,
     LockRejectedError,
+    LockTimeoutError,
     PinRequest,
     PinWindow,
     UnsupportedOperationError,
@@ -57,6 +58,12 @@ OFFLINE_ERROR: Final = "revoke: offline_pin_still_valid"
 DUPLICATE_TRIES: Final = 3
 #: Why a PIN waits out its window: the lock may hold it under an id nobody can learn.
 UNCONFIRMED_ERROR: Final = "create: unconfirmed"
+#: A delete that got no answer: the lock may have applied it.
+_LOST_REVOKE: Final = f"revoke: {LockTimeoutError.__name__}"
+#: A revoke that failed so leaves the PIN where it was: refused, or never sent.
+_KEPT_BY_FAILED_REVOKE: Final = frozenset(
+    f"revoke: {error.__name__}" for error in (*NOT_APPLIED, LockOfflineError)
+)
 
 
 class LockOperations:
@@ -330,6 +337,28 @@ class LockOperations:
             and not lock.backend.capabilities.resend_create
         )
 
+    @staticmethod
+    def _maybe_deleted(credential: Credential, lock: LockRuntime, err: LockError) -> bool:
+        """Whether a refused delete may only mean that the last, unanswered one went through.
+
+        Only where we choose the lock-side id (`resend_create`) can the slot be found again.
+        """
+        return (
+            isinstance(err, LockRejectedError)
+            and credential.last_error == _LOST_REVOKE
+            and credential.lock_pin_id is not None
+            and lock.backend.capabilities.resend_create
+        )
+
+    @staticmethod
+    def still_on_lock(credential: Credential) -> bool:
+        """Whether the revoke that just failed left the PIN on the lock for certain.
+
+        A refusal leaves it, and so does a lock that could not be reached (the delete never
+        left); a delete whose answer was lost may have gone through.
+        """
+        return credential.last_error in _KEPT_BY_FAILED_REVOKE
+
     async def _wait_out(self, credential: Credential, until: datetime) -> None:
         """Leave a stray PIN to the lock, which stops it at its window's end; tell the owner.
 
@@ -396,6 +425,11 @@ class LockOperations:
             await self._still_valid(credential, err)
             return
         except LockError as err:
+            if self._maybe_deleted(credential, lock, err):
+                # Refused now, after a delete whose answer was lost: the PIN may be gone (a
+                # lock that has no "absent" answer refuses a delete of nothing). Its slot is
+                # asked for again with the same reference, then deleted (see `_clear`).
+                credential.unconfirmed, credential.lock_pin_id = True, None
             manager.alerts.failed(credential, "revoke", err)
             await manager.store.async_save()
             return

@@ -32,6 +32,8 @@ OFF = frozenset(filter(None, os.environ.get("SMARTLOCK_INVARIANT_OFF", "").split
 DERANDOMIZE = os.environ.get("SMARTLOCK_INVARIANT_RANDOM", "0") != "1"
 #: Shrink a failing example (minutes with long examples); "0" reports it as found.
 SHRINK = os.environ.get("SMARTLOCK_INVARIANT_SHRINK", "1") != "0"
+#: A failure's `@reproduce_failure` blob (base64, as printed) to replay it.
+REPRODUCE = os.environ.get("SMARTLOCK_INVARIANT_REPRODUCE", "")
 #: Print every step with its duration (to tune the run, or to watch an example).
 TRACE = bool(os.environ.get("SMARTLOCK_INVARIANT_TRACE"))
 #: Stays faults that a poll or a webhook meets (a rejected key is the reauth flow's business).

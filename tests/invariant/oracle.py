@@ -120,7 +120,7 @@ class Truth:
                     lock == name and at >= made for lock, _, at in self.alerts
                 ):
                     problems.append(
-                        f"  {name}: {_show(entry, zone)} may stay (its create answer was "
+                        f"  {name}: {show(entry, zone)} may stay (its create answer was "
                         "lost) but the owner was never told"
                     )
         return +extra
@@ -194,11 +194,11 @@ class Truth:
                 )
         problems: list[str] = []
         for name, lock in locks.items():
-            held: Counter[Entry] = Counter(
+            held_now: Counter[Entry] = Counter(
                 (pin.pin, pin.start, pin.end) for pin in lock.pins.values() if pin.end < ABSURD
             )
             want = required[name]
-            extra = held - want - allowed[name]
+            extra = held_now - want - allowed[name]
             extra = self._excuse_stranded(name, extra, now, zone, problems)
             for untold in [entry for entry in allowed[name] if entry[0] is None]:
                 # A guest whose PIN went early need not have been told yet.
@@ -207,12 +207,12 @@ class Truth:
                     extra[early] -= 1
                     extra = +extra
             problems.extend(
-                f"  {name}: missing {_show(entry, zone)} ({who[name, entry]})"
+                f"  {name}: missing {show(entry, zone)} ({who[name, entry]})"
                 + ("  <- the guest was never told a PIN" if entry[0] is None else "")
-                for entry in sorted((want - held).elements(), key=str)
+                for entry in sorted((want - held_now).elements(), key=str)
             )
             problems.extend(
-                f"  {name}: extra {_show(entry, zone)}"
+                f"  {name}: extra {show(entry, zone)}"
                 for entry in sorted(extra.elements(), key=str)
             )
         return problems
@@ -246,8 +246,14 @@ def _stamps(window: tuple[datetime, datetime]) -> tuple[int, int]:
     return int(window[0].timestamp()), int(window[1].timestamp())
 
 
-def _show(entry: Entry, zone: tzinfo) -> str:
+def show(entry: Entry, zone: tzinfo) -> str:
+    """One lock entry for people: the PIN (or ? when the guest was told none) and its window."""
     pin, start, end = entry
     starts = datetime.fromtimestamp(start, zone)
     ends = datetime.fromtimestamp(end, zone)
     return f"PIN {pin or '?'} {starts:%d/%m %H:%M}-{ends:%d/%m %H:%M}"
+
+
+def held(lock: LockEndpoint) -> set[Entry]:
+    """What a lock holds now, as (PIN, start, end) entries."""
+    return {(pin.pin, pin.start, pin.end) for pin in lock.pins.values()}

@@ -44,7 +44,7 @@ from simulators.stays_server import StaysSimulator
 from simulators.tuya_lock import LockEndpoint, SimulatedLock, SubDevice, TuyaDevice
 
 from .devices import GATEWAY_ID, LOCAL_KEY, LOCKS, VERSIONS
-from .oracle import StaffPin, Truth
+from .oracle import StaffPin, Truth, held, show
 from .watch import NOTIFY, TEMPLATE, Watch
 
 CLIENT_ID = "invariant-client"
@@ -199,9 +199,19 @@ class World(Watch):
         of Stays, the lifecycle's timer, which re-arms itself when it finds itself early).
         """
         self.latest = max(self.latest, dt_util.utcnow())
+        before = {name: held(lock) for name, lock in self.locks.items()}
         self.clock.move_to(dt_util.utcnow() - delta)
         async_fire_time_changed(self.hass, fire_all=True)
         await self.settle()
+        ended = self.latest.timestamp()
+        came_back = [
+            f"  {name}: {show(entry, SP)} came back after the clock was set back"
+            for name, lock in self.locks.items()
+            for entry in sorted(held(lock) - before[name], key=str)
+            if entry[2] <= ended
+        ]
+        if came_back:
+            raise AssertionError("\n".join([*came_back, *self.steps]))
 
     async def restart(self, during_start: Callable[[], Awaitable[None]] | None = None) -> None:
         """Stop and start the entry with the same Store, as a Home Assistant restart does.
@@ -245,6 +255,10 @@ class World(Watch):
         await self.all_online()
         if self.saves_lost:
             await self.restart()
+        if (behind := self.latest - dt_util.utcnow()) > timedelta(0):
+            # After a clock set back, retries armed in wall-clock time wait for the clock to
+            # catch up (a real loop's monotonic timers would too): the clock catches up first.
+            await self.jump(behind)
         for _ in range(2):
             await self.jump(timedelta(minutes=16))
 
