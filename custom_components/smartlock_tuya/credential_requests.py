@@ -164,14 +164,12 @@ class CredentialRequests:
                         credential.state, credential.pin = CredentialState.ORPHANED, pins[length]
                         await manager.store.async_save()
                     await manager.operations.revoke(credential)
-                    if credential.state is CredentialState.REVOKED:
-                        pass
-                    elif not stray and not manager.operations.still_on_lock(credential):
-                        # The delete may have gone through (its answer was lost): the revoke
-                        # goes on until confirmed, then the new PIN follows.
-                        await manager.store.async_save()
-                        continue
-                    else:
+                    if credential.state is not CredentialState.REVOKED:
+                        if not stray and not manager.operations.still_on_lock(credential):
+                            # The delete may have gone through (its answer was lost): the
+                            # revoke goes on until confirmed, then the new PIN follows.
+                            await manager.store.async_save()
+                            continue
                         # Still on the lock with the old PIN, which keeps working there.
                         credential.state, credential.pin = before, old_pin
                         credential.attempts, credential.next_attempt = 0, None

@@ -357,7 +357,7 @@ class LockOperations:
         A refusal leaves it, and so does a lock that could not be reached (the delete never
         left); a delete whose answer was lost may have gone through.
         """
-        return credential.last_error in _KEPT_BY_FAILED_REVOKE
+        return credential.last_error in _KEPT_BY_FAILED_REVOKE and not credential.unconfirmed
 
     async def _wait_out(self, credential: Credential, until: datetime) -> None:
         """Leave a stray PIN to the lock, which stops it at its window's end; tell the owner.
