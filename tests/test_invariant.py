@@ -20,7 +20,8 @@ serves every example; each example adds a fresh entry and removes it at the end.
 leaves rules out, `SMARTLOCK_INVARIANT_SHRINK=0` reports a failure unshrunk and
 `SMARTLOCK_INVARIANT_TRACE=1` prints every step with its duration. CI runs the same
 derandomised examples every time (a red run is reproducible from its commit);
-`SMARTLOCK_INVARIANT_RANDOM=1` explores new ones.
+`SMARTLOCK_INVARIANT_RANDOM=1` explores new ones, and `SMARTLOCK_INVARIANT_REPRODUCE=<blob>`
+replays the failure whose `@reproduce_failure` blob hypothesis printed.
 """
 
 from __future__ import annotations
@@ -32,15 +33,18 @@ from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, reproduce_failure, settings
 from hypothesis.stateful import run_state_machine_as_test
+from hypothesis.version import __version__ as hypothesis_version
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from simulators.stays_server import StaysSimulator
 
-from .invariant.machine import DERANDOMIZE, EXAMPLES, SHRINK, STEPS, Invariant, fast_lan_backend
-from .invariant.world import CLIENT_ID, CLIENT_SECRET, LISTINGS, WEBHOOK_ID, World, build_devices
+from .invariant.base import DERANDOMIZE, EXAMPLES, REPRODUCE, SHRINK, STEPS, fast_lan_backend
+from .invariant.devices import VERSIONS, build_devices
+from .invariant.machine import Invariant
+from .invariant.world import CLIENT_ID, CLIENT_SECRET, LISTINGS, WEBHOOK_ID, World
 
 
 @pytest.fixture
@@ -86,8 +90,11 @@ def world(
 
 def test_invariant(world: World) -> None:
     """Random lives of an account never leave a lock with a wrong PIN, nor a guest untold."""
+    machine: type[Invariant] = Invariant
+    if REPRODUCE:  # a failure's blob, as hypothesis printed it
+        machine = reproduce_failure(hypothesis_version, REPRODUCE.encode())(Invariant)
     run_state_machine_as_test(
-        Invariant,
+        machine,
         settings=settings(
             max_examples=EXAMPLES,
             stateful_step_count=STEPS,
@@ -166,6 +173,31 @@ FOUND: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("crash_after_next_write", {"lock": "gate"}),
         ("restart", {}),
     ],
+    "one_guest_crash_after_gate_write": [
+        ("absurd_record", {"listing": "L-loft"}),
+        ("unreadable_record", {}),
+        ("book", {"listing": "L-beach", "arrive": 0, "nights": 3, "webhook": False}),
+        ("crash_after_next_write", {"lock": "gate"}),
+        ("restart", {}),
+    ],
+    "revoked_by_the_user_after_a_cancel": [
+        ("book", {"listing": "L-loft", "arrive": 0, "nights": 3, "webhook": True}),
+        ("lock_offline", {"lock": "gate"}),
+        ("restart_with_webhook", {"news": "cancel", "pick": 0}),
+        ("reactivate", {"pick": 0, "webhook": False}),
+        ("revoke_guest_pin", {"pick": 0}),
+    ],
+    "clock_set_back_after_a_stay": [
+        ("book", {"listing": "L-beach", "arrive": 0, "nights": 1, "webhook": True}),
+        ("jump", {"minutes": 24 * 60}),
+        ("jump_back", {"minutes": 180}),
+    ],
+    "regenerated_delete_answer_lost": [
+        ("book", {"listing": "L-beach", "arrive": -2, "nights": 4, "webhook": False}),
+        ("quiet_point", {}),
+        ("lose_replies", {"lock": "gate", "count": 2}),
+        ("regenerate_pin", {"pick": 0}),
+    ],
     "regenerated_crash_after_write": [
         ("book", {"listing": "L-beach", "arrive": 0, "nights": 1, "webhook": True}),
         ("crash_after_next_write", {"lock": "door"}),
@@ -179,6 +211,8 @@ def test_found(world: World, steps: list[tuple[str, dict[str, Any]]]) -> None:
     """Each sequence once found breaking the invariant converges to it now."""
     machine = Invariant()
     try:
+        if steps[0][0] != "network":  # found on the first protocols of each device
+            machine.network(**{device: choices[0] for device, choices in VERSIONS.items()})
         for name, arguments in steps:
             getattr(machine, name)(**arguments)
     finally:

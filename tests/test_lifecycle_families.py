@@ -406,3 +406,27 @@ async def test_unconfirmed_zigbee_create_is_cleared_before_it_is_sent_again(
     assert not maria.unconfirmed
     assert set(pins_on(sub)) == {maria.pin}
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_zigbee_delete_whose_answer_was_lost_is_confirmed(
+    hass: HomeAssistant, account: StaysSimulator, gateway: SimulatedGateway, clock: Clock
+) -> None:
+    """A cancellation's delete the lock applied without an answer ends revoked, not stuck.
+
+    A Zigbee lock has no "absent" answer: the retried delete is refused. The slot is then
+    asked for again with the same id (the lock makes it anew), and deleted.
+    """
+    sub = _sub(gateway)
+    entry = account_entry(account, _zigbee(gateway))
+    await _start(hass, entry, {})
+    maria = _manager(entry).credentials[MARIA_ZIGBEE]
+    assert maria.state is CredentialState.ACTIVE
+    sub.lose_next_reply(2)  # the delete and tinytuya's resend: both applied, neither answered
+    await account.cancel_reservation("R-maria")
+    reservation = await entry.runtime_data.client.reservation("R-maria")
+    await _manager(entry).async_apply_reservation(reservation, "R-maria")  # the webhook
+    await travel(hass, clock, at(10, 13), step=timedelta(minutes=5))  # past the backoffs
+    maria = _manager(entry).credentials[MARIA_ZIGBEE]
+    assert maria.state is CredentialState.REVOKED
+    assert pins_on(sub) == {}
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -315,3 +315,24 @@ async def test_recheck_stays_cannot_answer_revokes_nothing(
     await _refresh(hass, started)
     assert credential(started, JOAO).state is CredentialState.REVOKED
     assert manager_of(started).alerts.lock_entity_id("no-such-lock") is None
+
+
+async def test_clock_set_back_brings_no_ended_pin_back(
+    hass: HomeAssistant,
+    started: MockConfigEntry,
+    account: StaysSimulator,
+    lan_lock: SimulatedLock,
+    clock: Clock,
+) -> None:
+    """An NTP correction back into a stay that has ended: its PIN stays off, restart or not."""
+    await travel(hass, clock, at(12, 11, 31), step=timedelta(hours=6))
+    assert credential(started, MARIA).state is CredentialState.REVOKED
+    assert MARIA.reservation_id in {r["_id"] for r in account._reservations}
+    clock.move_to(at(12, 9))  # two and a half hours before Maria's window ends
+    await _refresh(hass, started)
+    assert credential(started, MARIA).state is CredentialState.REVOKED
+    assert pins_on(lan_lock) == {}
+    await hass.config_entries.async_reload(started.entry_id)
+    await settle(hass)
+    assert credential(started, MARIA).state is CredentialState.REVOKED
+    assert pins_on(lan_lock) == {}

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
@@ -176,3 +178,112 @@ async def test_alert_clears_after_a_date_change_and_at_window_end(
     assert credential(started, JOAO).state is CredentialState.REVOKED
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     assert issue_id not in hass.data["persistent_notification"]
+
+
+async def test_regenerate_saves_the_revoke_before_the_lock_deletes(
+    hass: HomeAssistant,
+    request: pytest.FixtureRequest,
+    account: StaysSimulator,
+    stays: StaysSimulator,
+    lan_lock: SimulatedLock,
+    gate: SimulatedLock,
+    lock_profile: str,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A restart right after a lock deleted the old PIN finds a revoke under way, not the old PIN.
+
+    The Store at the instant of the delete must already hold the new PIN and a revoke in
+    progress: a process dying there restarts into revoke, push the new PIN, tell the guest.
+    """
+    entry = _two_locks(stays, lan_lock, gate, lock_profile)
+    await set_up(request, hass, entry)
+    await settle(hass)
+    old = credential(entry, MARIA).pin
+    saved_at_delete: list[dict[str, Any]] = []
+    real = lan_lock.handle_control
+
+    def control(dps: Any, *args: Any) -> Any:
+        before = dict(lan_lock.pins)
+        answer = real(dps, *args)
+        if len(lan_lock.pins) < len(before):  # the old PIN just left the lock
+            stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["credentials"]
+            saved_at_delete.extend(c for c in stored if c["key"] == str(MARIA))
+        return answer
+
+    lan_lock.handle_control = control  # type: ignore[method-assign]
+    await manager_of(entry).requests.async_regenerate("R-maria")
+    await settle(hass)
+    assert len(saved_at_delete) == 1
+    assert saved_at_delete[0]["state"] == CredentialState.ORPHANED
+    assert saved_at_delete[0]["pin"] not in (old, None)
+    assert credential(entry, MARIA).pin == saved_at_delete[0]["pin"]
+    assert set(pins_on(lan_lock)) == {credential(entry, MARIA).pin}
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_message_names_doors_when_one_door_has_no_pin(
+    hass: HomeAssistant,
+    request: pytest.FixtureRequest,
+    account: StaysSimulator,
+    stays: StaysSimulator,
+    lan_lock: SimulatedLock,
+    gate: SimulatedLock,
+    lock_profile: str,
+    clock: Clock,
+) -> None:
+    """A door whose PIN is not on it is left out, and the PIN never reads as for every door."""
+    calls: list[ServiceCall] = []
+    hass.services.async_register("notify", "guest_sms", calls.append)
+    entry = _two_locks(stays, lan_lock, gate, lock_profile)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry,
+        options={
+            **entry.options,
+            "notify_service": "notify.guest_sms",
+            "message_template": "{{ pin }}",
+        },
+    )
+    gate.reject_next(4)  # the gate refuses the quick attempts: FAILED for now
+    await set_up(request, hass, entry)
+    await travel(hass, clock, dt_util.utcnow() + timedelta(minutes=3), step=timedelta(seconds=40))
+    maria = credential(entry, MARIA)
+    assert manager_of(entry).credentials[MARIA_AT_GATE].state is CredentialState.FAILED
+    assert [call.data["message"] for call in calls] == [f"Front door: {maria.pin}"]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_revoked_reservation_stays_revoked_when_its_stay_comes_back(
+    hass: HomeAssistant,
+    request: pytest.FixtureRequest,
+    account: StaysSimulator,
+    stays: StaysSimulator,
+    lan_lock: SimulatedLock,
+    gate: SimulatedLock,
+    lock_profile: str,
+) -> None:
+    """A revoke by reservation covers the PINs a cancellation took off: they stay off.
+
+    Cancelled with the gate away, the door's PIN goes and the gate's stays; the owner then
+    revokes the reservation, the booking is re-activated: no door gets the PIN again.
+    """
+    entry = _two_locks(stays, lan_lock, gate, lock_profile)
+    await set_up(request, hass, entry)
+    await settle(hass)
+    manager = manager_of(entry)
+    await gate.set_offline("refuse")
+    await account.cancel_reservation("R-maria")
+    await entry.runtime_data.coordinator.async_refresh()
+    await settle(hass)
+    assert credential(entry, MARIA).state is CredentialState.REVOKED
+    assert manager.credentials[MARIA_AT_GATE].on_lock
+    with pytest.raises(HomeAssistantError, match="Gate"):  # the gate still holds it
+        await hass.services.async_call(
+            DOMAIN, "revoke_pin", {"reservation_id": "R-maria"}, blocking=True
+        )
+    await account.reactivate_reservation("R-maria")
+    await entry.runtime_data.coordinator.async_refresh()
+    await settle(hass)
+    assert credential(entry, MARIA).state is CredentialState.REVOKED
+    assert pins_on(lan_lock) == {}
+    await hass.config_entries.async_unload(entry.entry_id)

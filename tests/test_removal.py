@@ -22,8 +22,8 @@ from custom_components.smartlock_tuya.storage import LifecycleStore
 from simulators.stays_server import FaultKind, StaysSimulator
 from simulators.tuya_lock import SimulatedLock
 
-from .conftest import LOCK_SUBENTRY, lan_lock_data
-from .helpers import MARIA, credential, pins_on, settle
+from .conftest import LOCK_SUBENTRY, Clock, lan_lock_data
+from .helpers import MARIA, at, credential, pins_on, settle, travel
 
 LOCK_DEVICE = (DOMAIN, "lock_front-door-1")
 
@@ -306,3 +306,27 @@ async def test_removal_from_an_account_that_cannot_start(
     await settle(hass)
     assert lock_entry.state is ConfigEntryState.SETUP_ERROR
     assert _issue(hass, lock_entry) is None
+
+
+async def test_removing_the_account_names_a_pin_that_may_be_on_the_lock(
+    hass: HomeAssistant,
+    account: StaysSimulator,
+    lock_entry: MockConfigEntry,
+    lan_lock: SimulatedLock,
+    clock: Clock,
+) -> None:
+    """A create never confirmed is named as maybe left on the door; the account's repairs go."""
+    lan_lock.lose_next_reply(1)  # the Lock Pro applies the create, its answer is lost
+    lock_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(lock_entry.entry_id)
+    await settle(hass)
+    assert credential(lock_entry, MARIA).unconfirmed
+    await travel(hass, clock, at(10, 12, 1))  # the retry finds it may be on the lock
+    own = f"pin_{MARIA}".replace("|", "_")
+    assert ir.async_get(hass).async_get_issue(DOMAIN, own) is not None
+    await hass.config_entries.async_remove(lock_entry.entry_id)
+    await settle(hass)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, own) is None
+    issue = _issue(hass, lock_entry)
+    assert issue is not None
+    assert "R-maria" in (issue.translation_placeholders or {})["holders"]

@@ -272,3 +272,19 @@ def test_one_wake_for_all() -> None:
     assert next_wake([have(S.REVOKED)], T0) is None
     # A retry time already past does not hold the timer at "now" for an active credential.
     assert wake_time(have(S.ACTIVE, next_attempt=T0 - H), T0) == T0 + 96 * H
+
+
+def test_clock_set_back_reopens_no_ended_window() -> None:
+    """An NTP correction back: a window that ended by the latest plan stays ended."""
+    ended = T0 + 96 * H
+    back = ended - 3 * H  # the clock now says three hours before the window's end
+    revoked = {KEY: have(S.REVOKED)}
+    assert verbs(plan({KEY: want()}, revoked, back, complete=True)) == [(Verb.RETIME, "R-1")]
+    assert plan({KEY: want()}, revoked, back, complete=True, ended_by=ended) == []
+    assert plan({KEY: want()}, {}, back, complete=True, ended_by=ended) == []
+    active = {KEY: have(S.ACTIVE, lock_pin_id="1")}
+    assert verbs(plan({KEY: want()}, active, back, complete=True, ended_by=ended)) == [
+        (Verb.REVOKE, "R-1")
+    ]
+    # Nothing live goes: a window still open at the latest plan is left alone.
+    assert plan({KEY: want()}, active, back, complete=True, ended_by=ended - H) == []

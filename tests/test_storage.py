@@ -55,6 +55,7 @@ def test_bad_records_dropped_alone() -> None:
             ],
             "webhooks": [{"at": "now"}, {"at": "now", "event": "reservation.created"}],
             "last_refs": {"lock": 7, "other": "seven", "big": MAX_REF + 1},
+            "latest": "yesterday",
         }
     )
     assert list(data.credentials) == [CredentialKey("R-1", "lock")]
@@ -64,19 +65,28 @@ def test_bad_records_dropped_alone() -> None:
     assert [entry.event for entry in data.audit] == ["pushed", "x"]  # bad lines dropped alone
     assert [entry.event for entry in data.webhooks] == ["reservation.created"]
     assert data.last_refs == {"lock": 7}
+    assert data.latest is None  # unreadable: no instant is remembered
 
 
 async def test_round_trip_and_remove(hass: HomeAssistant) -> None:
     """What is saved loads back the same; removing the entry removes the file."""
     store = LifecycleStore(hass, "entry")
     await store.async_load()
-    store.data = parse_data({"credentials": [GOOD], "stays": [STAY], "last_refs": {"lock": 1}})
+    store.data = parse_data(
+        {
+            "credentials": [GOOD],
+            "stays": [STAY],
+            "last_refs": {"lock": 1},
+            "latest": "2026-03-10T15:00:00+00:00",
+        }
+    )
     store.audit("pushed", CredentialKey("R-1", "lock"))
     store.record_webhook("reservation.modified", "R-1", "applied")
     await store.async_save()
     loaded = await LifecycleStore(hass, "entry").async_load()
     assert loaded.credentials == store.data.credentials
     assert loaded.stays == store.data.stays
+    assert loaded.latest == store.data.latest is not None
     assert [w.detail for w in loaded.webhooks] == ["applied"]
     assert store.next_ref("lock") == 2
     store.data.last_refs.clear()

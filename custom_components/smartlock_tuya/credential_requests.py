@@ -105,11 +105,20 @@ class CredentialRequests:
             raise RequestError("pin_refused")
         return credential
 
-    async def async_revoke(self, keys: Iterable[CredentialKey]) -> None:
-        """Take PINs off their locks now, and keep them off (a user's decision)."""
+    async def async_revoke(
+        self, keys: Iterable[CredentialKey], *, reservation_id: str | None = None
+    ) -> None:
+        """Take PINs off their locks now, and keep them off (a user's decision).
+
+        With `reservation_id`, the reservation's PINs already off their locks (a cancelled
+        stay) are kept off too: the stay coming back must not bring them back.
+        """
         manager = self._manager
         async with manager.sync_lock:
             keys = list(keys)
+            for credential in manager.credentials.values():
+                if credential.key.reservation_id == reservation_id and not credential.live:
+                    credential.revoked_by_user = True
             for key in keys:
                 credential = manager.credentials[key]
                 credential.revoked_by_user = True
@@ -142,18 +151,30 @@ class CredentialRequests:
             taken = manager.operations.taken_pins(lock_ids, first.starts, first.ends)
             pins: dict[int, str] = {}  # one new PIN per length the locks take
             for credential in credentials:
-                if credential.on_lock:
-                    before = credential.state
-                    await manager.operations.revoke(credential)
-                    if credential.state is not CredentialState.REVOKED:
-                        # Still on the lock with the old PIN, which keeps working there.
-                        credential.state = before
-                        credential.attempts, credential.next_attempt = 0, None
-                        manager.alerts.clear(credential)
-                        continue
                 length = manager.operations.pin_length(credential.key.lock_id, first.listing_id)
                 if length not in pins:  # the old PINs are taken
                     pins[length] = generate(length, taken=taken).pin
+                if credential.on_lock:
+                    before, old_pin = credential.state, credential.pin
+                    stray = manager.operations.stray(credential)
+                    if not stray:
+                        # Saved before the lock is asked: a restart after its delete finds a
+                        # revoke under way (then the new PIN is pushed), never an old PIN
+                        # counted as on the lock that is not there any more.
+                        credential.state, credential.pin = CredentialState.ORPHANED, pins[length]
+                        await manager.store.async_save()
+                    await manager.operations.revoke(credential)
+                    if credential.state is not CredentialState.REVOKED:
+                        if not stray and not manager.operations.still_on_lock(credential):
+                            # The delete may have gone through (its answer was lost): the
+                            # revoke goes on until confirmed, then the new PIN follows.
+                            await manager.store.async_save()
+                            continue
+                        # Still on the lock with the old PIN, which keeps working there.
+                        credential.state, credential.pin = before, old_pin
+                        credential.attempts, credential.next_attempt = 0, None
+                        manager.alerts.clear(credential)
+                        continue
                 credential.pin = pins[length]
                 credential.ref = manager.operations.ref_for(credential.key.lock_id)
                 credential.state = CredentialState.SCHEDULED

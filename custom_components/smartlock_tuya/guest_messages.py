@@ -1,7 +1,8 @@
 """The guest's message, a step of its own: sent once per reservation, retried, alerted.
 
 A reservation's message goes out once every lock of it has answered (the PIN is on it, or
-creating it failed for now), and lists every door with the PIN that opens it. It is sent
+creating it failed for now), and lists every door with the PIN that opens it; a door whose
+PIN is not confirmed is left out, and the PIN is then given door by door. It is sent
 with no lock held: the guest's contacts are fetched first (once per reservation), the notify
 call made after. A message without anyone to send it to is not sent. A failure is retried
 with the locks' backoff; after the quick attempts a repair issue and a `pin_failed` event
@@ -40,6 +41,11 @@ class Contacts:
     def targets(self) -> list[str]:
         """Every address, e-mail first."""
         return [*self.emails, *self.phones]
+
+
+#: A lock has answered for now: the PIN is on it, creating it failed for now, or a revoke
+#: is under way there (a regenerated PIN waiting for the old one to be confirmed gone).
+_ANSWERED = frozenset({CredentialState.ACTIVE, CredentialState.FAILED, CredentialState.ORPHANED})
 
 
 def message_issue_id(reservation_id: str) -> str:
@@ -96,7 +102,7 @@ class GuestMessenger:
         for reservation_id, credentials in groups.items():
             states = {credential.state for credential in credentials}
             if (
-                states <= {CredentialState.ACTIVE, CredentialState.FAILED}
+                states <= _ANSWERED
                 and any(c.state is CredentialState.ACTIVE and not c.notified for c in credentials)
                 and all(c.message_retry is None or c.message_retry <= now for c in credentials)
             ):
@@ -145,7 +151,9 @@ class GuestMessenger:
         manager = self._manager
         await self.async_fetch({reservation_id})
         try:
-            await self._send(service, reservation_id, credentials)
+            await self._send(
+                service, reservation_id, credentials, every_door=len(credentials) == len(group)
+            )
         except NotifyError as err:
             await self._failed(reservation_id, credentials, str(err))
             return False
@@ -161,7 +169,15 @@ class GuestMessenger:
         await manager.store.async_save()
         return True
 
-    async def _send(self, service: str, reservation_id: str, credentials: list[Credential]) -> None:
+    async def _send(
+        self,
+        service: str,
+        reservation_id: str,
+        credentials: list[Credential],
+        *,
+        every_door: bool,
+    ) -> None:
+        """Render and send; `every_door` says whether `credentials` cover every door of the stay."""
         manager = self._manager
         contacts = self._contacts.get(reservation_id)
         needs = needs_target(manager.hass, service)
@@ -189,6 +205,7 @@ class GuestMessenger:
             ends=first.ends,
             time_zone=coordinator.clock.time_zone,
             activate_by=min((c.activate_by for c in credentials if c.activate_by), default=None),
+            every_door=every_door,
         )
         await async_send(
             manager.hass,

@@ -241,14 +241,20 @@ class PinManager:
         )
 
     def _plan(self) -> list[Action]:
+        now = dt_util.utcnow()
+        data = self.store.data
+        ended_by = data.latest
+        if ended_by is None or now > ended_by:
+            data.latest = now  # saved with the next outcome
         actions = plan(
             self.desired(),
             self.credentials,
-            dt_util.utcnow(),
-            complete=self.store.data.stays_complete,
+            now,
+            complete=data.stays_complete,
             gone=frozenset(self._gone),
-            known=frozenset(self.store.data.stays),
+            known=frozenset(data.stays),
             unknown=self._unknown,
+            ended_by=ended_by,
         )
         return [action for action in actions if action.key.lock_id in self.locks]
 

@@ -27,6 +27,7 @@ from .tuya import (
     LockError,
     LockOfflineError,
     LockRejectedError,
+    LockTimeoutError,
     PinRequest,
     PinWindow,
     UnsupportedOperationError,
@@ -57,6 +58,12 @@ OFFLINE_ERROR: Final = "revoke: offline_pin_still_valid"
 DUPLICATE_TRIES: Final = 3
 #: Why a PIN waits out its window: the lock may hold it under an id nobody can learn.
 UNCONFIRMED_ERROR: Final = "create: unconfirmed"
+#: A delete that got no answer: the lock may have applied it.
+_LOST_REVOKE: Final = f"revoke: {LockTimeoutError.__name__}"
+#: A revoke that failed so leaves the PIN where it was: refused, or never sent.
+_KEPT_BY_FAILED_REVOKE: Final = frozenset(
+    f"revoke: {error.__name__}" for error in (*NOT_APPLIED, LockOfflineError)
+)
 
 
 class LockOperations:
@@ -196,7 +203,7 @@ class LockOperations:
         """New dates for a credential not confirmed on the lock: a fresh start."""
         credential, desired = self._manager.credentials[action.key], action.desired
         assert desired is not None  # noqa: S101 - plan() gives RETIME a desired credential
-        stray_until = credential.ends if self._stray(credential) else None
+        stray_until = credential.ends if self.stray(credential) else None
         credential.starts, credential.ends = desired.starts, desired.ends
         if credential.state in (CredentialState.REVOKED, CredentialState.FAILED):
             credential.state = CredentialState.SCHEDULED
@@ -216,7 +223,7 @@ class LockOperations:
         lock = manager.locks[action.key.lock_id]
         if not await self._fits(credential, lock):
             return
-        if self._stray(credential):
+        if self.stray(credential):
             await self._wait_out(credential, credential.ends)
             return
         try:
@@ -314,7 +321,7 @@ class LockOperations:
         """
         return isinstance(err, LockOfflineError) and not lock.backend.capabilities.resend_create
 
-    def _stray(self, credential: Credential) -> bool:
+    def stray(self, credential: Credential) -> bool:
         """Whether the lock may hold this PIN under an id that nothing can tell us.
 
         A Lock Pro chooses the id of a temporary password and names it only in the create's
@@ -329,6 +336,28 @@ class LockOperations:
             and lock is not None
             and not lock.backend.capabilities.resend_create
         )
+
+    @staticmethod
+    def _maybe_deleted(credential: Credential, lock: LockRuntime, err: LockError) -> bool:
+        """Whether a refused delete may only mean that the last, unanswered one went through.
+
+        Only where we choose the lock-side id (`resend_create`) can the slot be found again.
+        """
+        return (
+            isinstance(err, LockRejectedError)
+            and credential.last_error == _LOST_REVOKE
+            and credential.lock_pin_id is not None
+            and lock.backend.capabilities.resend_create
+        )
+
+    @staticmethod
+    def still_on_lock(credential: Credential) -> bool:
+        """Whether the revoke that just failed left the PIN on the lock for certain.
+
+        A refusal leaves it, and so does a lock that could not be reached (the delete never
+        left); a delete whose answer was lost may have gone through.
+        """
+        return credential.last_error in _KEPT_BY_FAILED_REVOKE and not credential.unconfirmed
 
     async def _wait_out(self, credential: Credential, until: datetime) -> None:
         """Leave a stray PIN to the lock, which stops it at its window's end; tell the owner.
@@ -377,7 +406,7 @@ class LockOperations:
         """Take the PIN off its lock (also when a create was never confirmed)."""
         manager = self._manager
         lock = manager.locks[credential.key.lock_id]
-        if self._stray(credential):
+        if self.stray(credential):
             until = credential.ends
             if credential.last_error == UNCONFIRMED_ERROR and credential.next_attempt:
                 until = max(until, credential.next_attempt)  # a copy with a longer window
@@ -396,6 +425,11 @@ class LockOperations:
             await self._still_valid(credential, err)
             return
         except LockError as err:
+            if self._maybe_deleted(credential, lock, err):
+                # Refused now, after a delete whose answer was lost: the PIN may be gone (a
+                # lock that has no "absent" answer refuses a delete of nothing). Its slot is
+                # asked for again with the same reference, then deleted (see `_clear`).
+                credential.unconfirmed, credential.lock_pin_id = True, None
             manager.alerts.failed(credential, "revoke", err)
             await manager.store.async_save()
             return

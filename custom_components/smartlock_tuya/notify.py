@@ -51,17 +51,20 @@ def render_message(
     ends: datetime,
     time_zone: tzinfo,
     activate_by: datetime | None = None,
+    every_door: bool = True,
 ) -> str:
     """The message for one guest, listing every door; times on the listing's wall clock.
 
-    `pin` is the PIN when every door shares it (the usual case), else each door with its own.
+    `pin` is the PIN alone when it opens every door of the stay (the usual case), else each
+    door with its own: also when a door of the stay is not in `doors` (`every_door` false,
+    its PIN not confirmed there), so that a bare PIN never reads as one for that door too.
     `activate_by` is when a Tuya Cloud offline PIN must have been typed once (it never starts
     working otherwise), empty when no door needs that. Raises whatever the template raises.
     """
     pins = {door.pin for door in doors}
     pin = (
         next(iter(pins))
-        if len(pins) == 1
+        if len(pins) == 1 and every_door
         else ", ".join(f"{door.lock}: {door.pin}" for door in doors)
     )
     return str(

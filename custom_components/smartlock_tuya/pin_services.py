@@ -113,7 +113,9 @@ async def async_revoke_pin(call: ServiceCall) -> None:
             for manager in with_reservation(call.hass, reservation_id)
         ]
     for manager, keys in targets:
-        await manager.requests.async_revoke(key for key in keys if key.lock_id in manager.locks)
+        await manager.requests.async_revoke(
+            (key for key in keys if key.lock_id in manager.locks), reservation_id=reservation_id
+        )
     for manager, keys in targets:
         # A lock that did not answer (or is not set up) may still hold the PIN.
         kept = [

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any, Final
 
+from homeassistant.components import persistent_notification
 from homeassistant.config_entries import (
     SIGNAL_CONFIG_ENTRY_CHANGED,
     ConfigEntry,
@@ -24,8 +25,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
+from .alerts import issue_id
 from .backends import async_load_profiles, build_backend
 from .const import CONF_PROFILE, DOMAIN, LOGGER, SUBENTRY_LOCK
+from .guest_messages import message_issue_id
 from .migration import needs_profile
 from .scheduler import Credential, CredentialState
 from .storage import LifecycleStore
@@ -120,6 +123,10 @@ async def async_revoke_locks(
     )
     left: dict[str, list[Credential]] = {}
     for lock_id, (taken_off, stayed) in zip(ids, outcomes, strict=True):
+        for credential in (*taken_off, *stayed):
+            # Their own repairs go with the lock: what stayed is named in the removal's.
+            ir.async_delete_issue(hass, DOMAIN, issue_id(credential.key))
+            persistent_notification.async_dismiss(hass, issue_id(credential.key))
         for credential in taken_off:
             credential.state = CredentialState.REVOKED
             credential.next_attempt = None
@@ -134,6 +141,9 @@ async def async_revoke_locks(
             left[lock_id] = stayed
     if keep_store:
         await store.async_save()
+    else:  # the account goes: so do its guests' message repairs
+        for reservation_id in {key.reservation_id for key in data.credentials}:
+            ir.async_delete_issue(hass, DOMAIN, message_issue_id(reservation_id))
     return left
 
 
@@ -144,19 +154,24 @@ async def _revoke_on_lock(
     profiles: Mapping[str, PinProfile],
     credentials: list[Credential],
 ) -> tuple[list[Credential], list[Credential]]:
-    """Credentials taken off (or never pushed), and those that stayed on the lock."""
+    """Credentials taken off (or never pushed), and those that stayed on the lock.
+
+    A create never confirmed may be on the lock under an id nobody learnt: it counts as
+    stayed, so that the owner is told to look.
+    """
     on_lock = [c for c in credentials if c.lock_pin_id is not None]
-    taken_off = [c for c in credentials if c.lock_pin_id is None]
+    maybe = [c for c in credentials if c.lock_pin_id is None and c.unconfirmed]
+    taken_off = [c for c in credentials if c.lock_pin_id is None and not c.unconfirmed]
     if not on_lock:
-        return taken_off, []
+        return taken_off, maybe
     if needs_profile(subentry.data, profiles):
-        return taken_off, on_lock
+        return taken_off, [*on_lock, *maybe]
     profile = profiles.get(str(subentry.data.get(CONF_PROFILE)))
     try:
         backend = build_backend(hass, account, subentry.data, profile)
     except (LockError, KeyError, ValueError) as err:
         LOGGER.warning("Lock %s cannot be reached to revoke its PINs: %r", subentry.title, err)
-        return taken_off, on_lock
+        return taken_off, [*on_lock, *maybe]
     pending = list(on_lock)
     try:
         async with asyncio.timeout(LOCK_TIMEOUT):
@@ -173,7 +188,7 @@ async def _revoke_on_lock(
         LOGGER.warning("Lock %s did not let its PINs be revoked: %r", subentry.title, err)
     finally:
         await backend.close()
-    return taken_off, pending
+    return taken_off, [*pending, *maybe]
 
 
 def _issue_id(entry: ConfigEntry, lock_id: str) -> str:

@@ -231,6 +231,7 @@ def plan(
     gone: frozenset[str] = frozenset(),
     known: frozenset[str] = frozenset(),
     unknown: frozenset[str] = frozenset(),
+    ended_by: datetime | None = None,
 ) -> list[Action]:
     """The next step for every credential, revocations first.
 
@@ -240,20 +241,23 @@ def plan(
     they count even after a partial read), and `known` those Stays has as live: one of them
     that no longer wants a lock (moved listing, lock unmapped) leaves that lock. `unknown`
     holds the reservations whose records Stays sent unreadable: for them alone the read is
-    partial.
+    partial. `ended_by` is the latest instant a plan was made at: a window that ended by then
+    is not opened again when the clock is set back (an NTP correction).
     """
+    over = max(now, ended_by) if ended_by is not None else now
     actions: list[Action] = []
     rechecks: set[str] = set()
     for key in sorted(desired.keys() | stored.keys()):
         want, have = desired.get(key), stored.get(key)
         if have is None:
-            if want is not None and want.ends > now:
+            if want is not None and want.ends > over:
                 actions.append(Action(verb=Verb.ADD, key=key, desired=want))
             continue
         action = _step(
             want,
             have,
             now,
+            over=over,
             complete=complete and key.reservation_id not in unknown,
             gone=key.reservation_id in gone or key.reservation_id in known,
         )
@@ -267,15 +271,21 @@ def plan(
 
 
 def _step(
-    want: Desired | None, have: Credential, now: datetime, *, complete: bool, gone: bool
+    want: Desired | None,
+    have: Credential,
+    now: datetime,
+    *,
+    over: datetime,
+    complete: bool,
+    gone: bool,
 ) -> Verb | None:
-    """The next step for one stored credential."""
+    """The next step for one stored credential; windows ending by `over` stay ended."""
     due = have.next_attempt is None or now >= have.next_attempt
     if have.state is CredentialState.REVOKED:
         # A cancelled stay that came back (re-activated) gets its credential again.
-        comes_back = want is not None and want.ends > now and not have.revoked_by_user
+        comes_back = want is not None and want.ends > over and not have.revoked_by_user
         return Verb.RETIME if comes_back else None
-    if now >= have.ends:  # the window is over: close the door, whatever Stays says
+    if over >= have.ends:  # the window is over: close the door, whatever Stays says
         if have.on_lock:
             return Verb.REVOKE if due else None
         return Verb.EXPIRE

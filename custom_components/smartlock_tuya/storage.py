@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import secrets
@@ -80,6 +81,9 @@ class LifecycleData:
     webhooks: deque[AuditEntry] = field(default_factory=lambda: deque(maxlen=WEBHOOK_LIMIT))
     #: The last PIN reference handed out per lock: references only move forward.
     last_refs: dict[str, int] = field(default_factory=dict)
+    #: The latest instant a plan was made at: a clock set back later never reopens a window
+    #: that had ended by then.
+    latest: datetime | None = None
 
 
 class LifecycleStore:
@@ -199,6 +203,7 @@ class LifecycleStore:
             "audit": [vars(entry) for entry in self.data.audit],
             "webhooks": [vars(entry) for entry in self.data.webhooks],
             "last_refs": dict(self.data.last_refs),
+            "latest": self.data.latest.isoformat() if self.data.latest else None,
         }
 
 
@@ -221,6 +226,8 @@ def parse_data(raw: Any) -> LifecycleData:
             for lock_id, ref in refs.items()
             if isinstance(ref, int) and 1 <= ref <= MAX_REF
         }
+    with contextlib.suppress(ValueError):
+        data.latest = _optional_time(raw.get("latest"))
     return data
 
 

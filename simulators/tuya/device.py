@@ -107,6 +107,13 @@ class TuyaDevice:
         """Close the current client socket, as a device rebooting or roaming would."""
         await self._server.drop_connections()
 
+    def use_version(self, version: str) -> None:
+        """Speak `version` to the next client (a firmware update); the current one keeps its."""
+        if version not in VERSIONS:
+            raise ValueError(f"version must be one of {', '.join(VERSIONS)}")
+        self.version = version
+        self._server.use_version(version)
+
 
 class SimulatedLock(TuyaDevice, LockEndpoint):
     """A Wi-Fi lock speaking the local protocol for itself; by default a Lock Pro."""

@@ -93,6 +93,10 @@ class LockServer:
         self.heartbeats = 0  # heartbeat frames answered
         self.received: list[tuple[int, dict[str, Any]]] = []  # (command, JSON) as the client sent
 
+    def use_version(self, version: str) -> None:
+        """Speak `version` to the next client; a session already open keeps its own."""
+        self._version = version
+
     @property
     def address(self) -> tuple[str, int]:
         """Host and port, fixed at `start` and kept across `set_offline` cycles."""

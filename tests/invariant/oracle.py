@@ -15,8 +15,19 @@ ends, and the owner must have been shown a `pin_maybe_on_lock` repair naming tha
 the copy was made, while its window lasts. A restart between a Lock Pro's write and the save
 loses the answer the same way. For that door and holder the integration then sends nothing
 more until the window ends (a second copy could not be found either): the holder's PIN there
-is no longer required, only allowed, and only once the owner was told. Every other extra or
-missing PIN is still an error.
+is no longer required, only allowed, and only once the owner was told, and only while the
+guest was not promised it: a message that gives the guest a PIN for that door (by name, or
+one PIN for every door) makes it required again, since a PIN a guest was told must open the
+door. Every other extra or missing PIN is still an error.
+
+The repairs are read from Home Assistant's issue registry events, "create" and "update"
+alike: an issue that already stood (a failed create's) turns into "maybe on the lock" by an
+update. The registry outlives an entry, so each example starts with none of ours (ids repeat
+across examples: the same entry, locks and reservation ids); before that, a repair left by an
+earlier example made the next one's repair an update the oracle did not see.
+
+Time: a window counts as ended once the latest instant the clock ever showed passed its end,
+so a clock set back (an NTP correction) must bring back nothing that was revoked.
 """
 
 from __future__ import annotations
@@ -109,7 +120,7 @@ class Truth:
                     lock == name and at >= made for lock, _, at in self.alerts
                 ):
                     problems.append(
-                        f"  {name}: {_show(entry, zone)} may stay (its create answer was "
+                        f"  {name}: {show(entry, zone)} may stay (its create answer was "
                         "lost) but the owner was never told"
                     )
         return +extra
@@ -117,13 +128,18 @@ class Truth:
     def compare(
         self,
         now: datetime,
+        latest: datetime,
         records: Iterable[Mapping[str, Any]],
         listings: Mapping[str, tuple[str, str]],
         lock_listings: Mapping[str, tuple[str, ...]],
         locks: Mapping[str, LockEndpoint],
         zone: tzinfo,
     ) -> list[str]:
-        """The differences between what each lock holds and what it should; empty if none."""
+        """The differences between what each lock holds and what it should; empty if none.
+
+        `latest` is the latest instant the clock ever showed: a window that ended by then
+        stays ended when the clock is set back (what was revoked must not come back).
+        """
         required: dict[str, Counter[Entry]] = {name: Counter() for name in locks}
         allowed: dict[str, Counter[Entry]] = {name: Counter() for name in locks}
         who: dict[tuple[str, Entry], str] = {}
@@ -131,16 +147,25 @@ class Truth:
         alerted = {(lock, holder) for lock, holder, _ in self.alerts}
 
         def expect(
-            lock: str, entry: Entry, window: tuple[datetime, datetime], holder: str, label: str
+            lock: str,
+            entry: Entry,
+            window: tuple[datetime, datetime],
+            holder: str,
+            label: str,
+            *,
+            promised: bool = False,
         ) -> None:
             """Due: must be there. Live but not yet due: may be there (the lock keeps time).
 
             A holder whose PIN the owner was told may sit unfindable on this lock is waiting
-            out that copy's window: allowed there, not required.
+            out that copy's window: allowed there, not required, unless the guest was
+            `promised` a PIN for this very door (a message giving one PIN for every door):
+            a PIN a guest was told must open the door.
             """
-            if not now < window[1]:
+            if not max(now, latest) < window[1]:
                 return
-            due = _due(window, now) and (lock, holder) not in alerted
+            excused = (lock, holder) in alerted and not promised
+            due = _due(window, now) and not excused
             (required if due else allowed)[lock][entry] += 1
             who[lock, entry] = label
 
@@ -153,8 +178,10 @@ class Truth:
                 continue
             for name, served in lock_listings.items():
                 if record.get("_idlisting") in served:
-                    entry = (self.told(reservation_id, name), *_stamps(window))
-                    expect(name, entry, window, reservation_id, f"guest of {reservation_id}")
+                    told = self.told(reservation_id, name)
+                    entry = (told, *_stamps(window))
+                    label = f"guest of {reservation_id}"
+                    expect(name, entry, window, reservation_id, label, promised=told is not None)
         for staff in self.staff:
             if not staff.revoked:
                 window = (staff.starts, staff.ends)
@@ -167,11 +194,11 @@ class Truth:
                 )
         problems: list[str] = []
         for name, lock in locks.items():
-            held: Counter[Entry] = Counter(
+            held_now: Counter[Entry] = Counter(
                 (pin.pin, pin.start, pin.end) for pin in lock.pins.values() if pin.end < ABSURD
             )
             want = required[name]
-            extra = held - want - allowed[name]
+            extra = held_now - want - allowed[name]
             extra = self._excuse_stranded(name, extra, now, zone, problems)
             for untold in [entry for entry in allowed[name] if entry[0] is None]:
                 # A guest whose PIN went early need not have been told yet.
@@ -180,12 +207,12 @@ class Truth:
                     extra[early] -= 1
                     extra = +extra
             problems.extend(
-                f"  {name}: missing {_show(entry, zone)} ({who[name, entry]})"
+                f"  {name}: missing {show(entry, zone)} ({who[name, entry]})"
                 + ("  <- the guest was never told a PIN" if entry[0] is None else "")
-                for entry in sorted((want - held).elements(), key=str)
+                for entry in sorted((want - held_now).elements(), key=str)
             )
             problems.extend(
-                f"  {name}: extra {_show(entry, zone)}"
+                f"  {name}: extra {show(entry, zone)}"
                 for entry in sorted(extra.elements(), key=str)
             )
         return problems
@@ -219,8 +246,14 @@ def _stamps(window: tuple[datetime, datetime]) -> tuple[int, int]:
     return int(window[0].timestamp()), int(window[1].timestamp())
 
 
-def _show(entry: Entry, zone: tzinfo) -> str:
+def show(entry: Entry, zone: tzinfo) -> str:
+    """One lock entry for people: the PIN (or ? when the guest was told none) and its window."""
     pin, start, end = entry
     starts = datetime.fromtimestamp(start, zone)
     ends = datetime.fromtimestamp(end, zone)
     return f"PIN {pin or '?'} {starts:%d/%m %H:%M}-{ends:%d/%m %H:%M}"
+
+
+def held(lock: LockEndpoint) -> set[Entry]:
+    """What a lock holds now, as (PIN, start, end) entries."""
+    return {(pin.pin, pin.start, pin.end) for pin in lock.pins.values()}

@@ -1,12 +1,13 @@
 """One Stays account, three simulated locks and a real config entry, shared by every example.
 
 The locks are the integration's two real families: `door`, a Wi-Fi Lock Pro speaking for
-itself, and `gate` and `loft`, two Zigbee locks behind one gateway (one connection, by cid).
+itself, and `gate` and `loft`, two Zigbee locks behind one gateway (one connection, by cid);
+`devices.py` builds them, `watch.py` holds the hooks that feed the oracle.
 
-The state machine in `tests/test_invariant.py` acts on the world only through the simulators'
-control APIs, Home Assistant's actions and the webhook, and through time; it reads the truth
-back from the simulators (what Stays holds, what each lock holds) and from the guest messages
-the notify action was asked to send. The integration's own stored state is never consulted.
+The state machine acts on the world only through the simulators' control APIs, Home
+Assistant's actions and the webhook, and through time; it reads the truth back from the
+simulators (what Stays holds, what each lock holds) and from the guest messages the notify
+action was asked to send. The integration's own stored state is never consulted.
 """
 
 from __future__ import annotations
@@ -14,14 +15,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-import re
 from typing import Any
-from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
-from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -42,117 +40,24 @@ from custom_components.smartlock_tuya.const import (
     DOMAIN,
     SUBENTRY_LOCK,
 )
-from custom_components.smartlock_tuya.storage import LifecycleStore
-from custom_components.smartlock_tuya.tuya.errors import LockOfflineError
-from custom_components.smartlock_tuya.tuya.lan.connection import LanConnection
 from simulators.stays_server import StaysSimulator
-from simulators.tuya_lock import (
-    LockEndpoint,
-    LockPro,
-    SimulatedGateway,
-    SimulatedLock,
-    SubDevice,
-    TuyaDevice,
-)
+from simulators.tuya_lock import LockEndpoint, SimulatedLock, SubDevice, TuyaDevice
 
-from .oracle import Message, StaffPin, Truth
+from .devices import GATEWAY_ID, LOCAL_KEY, LOCKS, VERSIONS
+from .oracle import StaffPin, Truth, held, show
+from .watch import NOTIFY, TEMPLATE, Watch
 
 CLIENT_ID = "invariant-client"
 CLIENT_SECRET = "invariant-secret"
-LOCAL_KEY = "0123456789abcdef"
 WEBHOOK_ID = "invariant-webhook"
 ENTRY_ID = "01JINVARIANTACCOUNTENTRY01"
-NOTIFY = "guest_message"
-#: The guest's message names the PIN where the oracle can read it back.
-TEMPLATE = "PIN {{ pin }} for {{ guest_name }} at {{ listing }}"
-_PINS_IN_MESSAGE = re.compile(r"PIN (.+?) for ")
-_DOOR_PIN = re.compile(r"(\w[\w ]*): (\d+)")
 SP: tzinfo = dt_util.get_time_zone("America/Sao_Paulo") or UTC
 #: Listings and their check-in and check-out times (the simulator's booking settings).
 LISTINGS: dict[str, tuple[str, str]] = {"L-beach": ("15:00", "11:00"), "L-loft": ("16:00", "10:00")}
 
 
-GATEWAY = "gateway"
-GATEWAY_ID = "invariant-gateway"
-#: The protocol each device speaks: the Lock Pro on its own, the gateway for both Zigbee locks.
-VERSIONS = {"door": "3.4", GATEWAY: "3.3"}
-
-
-@dataclass(frozen=True)
-class LockSpec:
-    """One simulated lock: its profile, the device it is reached through, what it serves.
-
-    `layout` is None for the Wi-Fi Lock Pro, else the Zigbee lock's DP 24 layout (21 or 27
-    bytes) behind the gateway, where `cid` is its node id.
-    """
-
-    name: str
-    subentry_id: str
-    profile: str
-    listings: tuple[str, ...]
-    layout: int | None = None
-    cid: str = ""
-
-    @property
-    def device(self) -> str:
-        """The network device this lock is reached through."""
-        return self.name if self.layout is None else GATEWAY
-
-
-#: A Lock Pro door on the beach house, a Zigbee gate serving both listings and a Zigbee loft
-#: lock, both behind one gateway: every listing has two locks, two of them share a connection.
-LOCKS: tuple[LockSpec, ...] = (
-    LockSpec("door", "01JINVARIANTLOCKSUBDOOR001", "lock_pro_dp51", ("L-beach",)),
-    LockSpec(
-        "gate",
-        "01JINVARIANTLOCKSUBGATE001",
-        "zigbee_gateway_27",
-        ("L-beach", "L-loft"),
-        layout=27,
-        cid="a4c1380000000001",
-    ),
-    LockSpec(
-        "loft",
-        "01JINVARIANTLOCKSUBLOFT001",
-        "zigbee_gateway_21",
-        ("L-loft",),
-        layout=21,
-        cid="a4c1380000000002",
-    ),
-)
-
-
-def build_devices(
-    clock: Callable[[], float],
-) -> tuple[dict[str, TuyaDevice], dict[str, LockEndpoint]]:
-    """The devices on the network (door, gateway) and each lock's endpoint, not yet started.
-
-    The devices' idle timers run on the loop's clock, which every clock jump moves on, so
-    they never drop an idle client here (the integration's heartbeats are what is tested).
-    """
-    door = SimulatedLock(
-        device_id="invariant-door",
-        local_key=LOCAL_KEY,
-        version=VERSIONS["door"],
-        clock=clock,
-        idle_timeout=1e9,
-    )
-    gateway = SimulatedGateway(
-        device_id=GATEWAY_ID,
-        local_key=LOCAL_KEY,
-        version=VERSIONS[GATEWAY],
-        clock=clock,
-        idle_timeout=1e9,
-    )
-    endpoints: dict[str, LockEndpoint] = {"door": door}
-    for spec in LOCKS:
-        if spec.layout is not None:
-            endpoints[spec.name] = gateway.add_lock(spec.cid, layout=spec.layout)
-    return {"door": door, GATEWAY: gateway}, endpoints
-
-
 @dataclass
-class World:
+class World(Watch):
     """The simulators, the entry, and what the oracle needs to know about the run so far."""
 
     hass: HomeAssistant
@@ -170,96 +75,25 @@ class World:
     #: Which listings each lock serves now (the user may change it in the lock's options).
     served: dict[str, tuple[str, ...]] = field(default_factory=dict)
     steps: list[str] = field(default_factory=list)
-
-    # -- wiring, once per test ------------------------------------------------------------
-
-    def install(self) -> list[Any]:
-        """Hooks that live for the whole test: the notify action, lost saves, crash points."""
-        self.hass.services.async_register("notify", NOTIFY, self._notify)
-        self.hass.bus.async_listen(ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, self._issue)
-        real_save = LifecycleStore.async_save
-        real_send = LanConnection.send
-        world = self
-
-        async def save(store: LifecycleStore) -> None:
-            if not world.saves_lost:  # a crashed process writes nothing more
-                await real_save(store)
-
-        async def send(connection: LanConnection, message: Any, **kwargs: Any) -> Any:
-            # Nor does it send anything more: only what was already on the wire still lands.
-            if world.saves_lost:
-                raise LockOfflineError("the process died")
-            return await real_send(connection, message, **kwargs)
-
-        for name, lock in self.locks.items():
-            self._hook(name, lock)
-        return [
-            patch.object(LifecycleStore, "async_save", save),
-            patch.object(LanConnection, "send", send),
-        ]
-
-    def _hook(self, name: str, lock: LockEndpoint) -> None:
-        """Crash Home Assistant right after this lock's memory changed, before any save.
-
-        A Lock Pro create whose answer is lost leaves a copy nobody can find again (the
-        answer alone names the id the lock chose): the oracle learns of it here.
-        """
-        real = lock.handle_control
-
-        def control(*args: Any) -> Any:
-            before = {slot: repr(pin) for slot, pin in lock.pins.items()}
-            lock_pro = isinstance(lock.family, LockPro)
-            silent = lock._lose > 0
-            answer = real(*args)
-            written = {slot: repr(pin) for slot, pin in lock.pins.items()} != before
-            crash = self.crash_armed == name and written
-            if lock_pro and ((silent and answer is None) or crash or self.saves_lost):
-                # The answer never reaches a saved record: lost, or the process died.
-                self.truth.strand(name, lock.pins, before, dt_util.utcnow())
-            if crash:
-                self.crash_armed = None
-                self.saves_lost = True
-                self.steps.append(f"  (crash after a PIN was written on {name})")
-            return answer
-
-        lock.handle_control = control  # type: ignore[method-assign]
-
-    @callback
-    def _issue(self, event: Event[ir.EventIssueRegistryUpdatedData]) -> None:
-        """Keep every "this PIN may be on the lock until ..." repair the owner was shown."""
-        if event.data["action"] != "create" or event.data["domain"] != DOMAIN:
-            return
-        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, event.data["issue_id"])
-        if issue is not None and issue.translation_key == "pin_maybe_on_lock":
-            told = issue.translation_placeholders or {}
-            lock, holder = str(told.get("lock", "")).lower(), str(told.get("reservation", ""))
-            self.truth.alerts.append((lock, holder, dt_util.utcnow()))
-
-    async def _notify(self, call: ServiceCall) -> None:
-        if self.notify_failures:
-            self.notify_failures -= 1
-            raise HomeAssistantError("the SMS gateway is down")
-        match = _PINS_IN_MESSAGE.search(str(call.data.get("message", "")))
-        told = match.group(1) if match else ""
-        # One PIN for every door, or (when the doors' PINs differ) "Door: 1234, Gate: 5678".
-        pins = {"": told} if told.isdigit() else dict(_DOOR_PIN.findall(told))
-        targets = call.data.get("target") or []
-        self.truth.messages.append(
-            Message(
-                reservation_id=str((call.data.get("data") or {}).get("reservation_id")),
-                targets=tuple(str(t) for t in targets),
-                pins={door.lower(): pin for door, pin in pins.items()},
-            )
-        )
+    #: The protocol each device speaks in this example.
+    versions: dict[str, str] = field(default_factory=dict)
+    #: The latest instant the clock showed: a clock set back later does not undo what ended.
+    latest: datetime = field(default_factory=dt_util.utcnow)
 
     # -- one example ----------------------------------------------------------------------
 
-    async def begin(self) -> None:
-        """A fresh account on a fresh day: no reservations, locks empty and online."""
-        now = dt_util.utcnow()
+    async def begin(self, versions: dict[str, str] | None = None) -> None:
+        """A fresh account on a fresh day: no reservations, locks empty and online.
+
+        `versions` are the protocols the devices speak (the first of each choice if None).
+        """
+        now = max(dt_util.utcnow(), self.latest)
         start = (now + timedelta(days=1)).replace(hour=15, minute=0, second=0, microsecond=0)
         self.clock.move_to(start)
-        self.start = start
+        self.start = self.latest = start
+        self.versions = versions or {device: choices[0] for device, choices in VERSIONS.items()}
+        for device, version in self.versions.items():
+            self.devices[device].use_version(version)
         self.truth = Truth()
         self.served = {spec.name: spec.listings for spec in LOCKS}
         self.steps = []
@@ -272,6 +106,11 @@ class World:
         stays._short_ids = {listing["id"] for listing in stays._listings.values()}
         stays.webhook_url = None
         await self.all_online()
+        # Repairs outlive an entry in Home Assistant: none of an earlier example may stand.
+        issues = ir.async_get(self.hass)
+        for domain, issue_id in list(issues.issues):
+            if domain == DOMAIN:
+                issues.async_delete(domain, issue_id)
         for lock in self.locks.values():
             lock.pins.clear()
             lock.commands.clear()
@@ -298,7 +137,7 @@ class World:
                     CONF_BACKEND: "lan",
                     CONF_HOST: f"127.0.0.1:{self.devices[spec.device].port}",
                     CONF_LOCAL_KEY: LOCAL_KEY,
-                    CONF_PROTOCOL_VERSION: VERSIONS[spec.device],
+                    CONF_PROTOCOL_VERSION: self.versions[spec.device],
                     CONF_PROFILE: spec.profile,
                     CONF_LISTING_IDS: list(spec.listings),
                     **(
@@ -348,8 +187,31 @@ class World:
     async def jump(self, delta: timedelta) -> None:
         """Move the clock on by `delta` at once, firing whatever fell due."""
         self.clock.tick(delta)
+        self.latest = max(self.latest, dt_util.utcnow())
         async_fire_time_changed(self.hass)
         await self.settle()
+
+    async def jump_back(self, delta: timedelta) -> None:
+        """Set the clock back by `delta` (an NTP correction).
+
+        The test's loop clock goes back with it, where a real one (monotonic) would not: every
+        timer armed on it is fired once, as it would have fired in the meantime (a poll
+        of Stays, the lifecycle's timer, which re-arms itself when it finds itself early).
+        """
+        self.latest = max(self.latest, dt_util.utcnow())
+        before = {name: held(lock) for name, lock in self.locks.items()}
+        self.clock.move_to(dt_util.utcnow() - delta)
+        async_fire_time_changed(self.hass, fire_all=True)
+        await self.settle()
+        ended = self.latest.timestamp()
+        came_back = [
+            f"  {name}: {show(entry, SP)} came back after the clock was set back"
+            for name, lock in self.locks.items()
+            for entry in sorted(held(lock) - before[name], key=str)
+            if entry[2] <= ended
+        ]
+        if came_back:
+            raise AssertionError("\n".join([*came_back, *self.steps]))
 
     async def restart(self, during_start: Callable[[], Awaitable[None]] | None = None) -> None:
         """Stop and start the entry with the same Store, as a Home Assistant restart does.
@@ -393,6 +255,10 @@ class World:
         await self.all_online()
         if self.saves_lost:
             await self.restart()
+        if (behind := self.latest - dt_util.utcnow()) > timedelta(0):
+            # After a clock set back, retries armed in wall-clock time wait for the clock to
+            # catch up (a real loop's monotonic timers would too): the clock catches up first.
+            await self.jump(behind)
         for _ in range(2):
             await self.jump(timedelta(minutes=16))
 
@@ -426,8 +292,10 @@ class World:
     def check(self) -> None:
         """Each lock holds exactly the live PINs, each the guest was told, with its window."""
         now = dt_util.utcnow()
+        self.latest = max(self.latest, now)
         problems = self.truth.compare(
             now,
+            self.latest,
             self.stays._reservations,
             LISTINGS,
             self.served,
