@@ -152,8 +152,8 @@ async def test_a_command_after_the_ping_is_left_to_its_own_timeout(
     assert link is not None
     await asyncio.sleep(0.35)  # the first ping went out and was answered
     assert connection.heartbeats == 1
-    assert connection._ping is not None
-    heard, _ = connection._ping
+    assert connection.heartbeat.pending is not None
+    heard, _ = connection.heartbeat.pending
     link.heard_at = heard  # as if its reply had not come
     link.sent_at = asyncio.get_running_loop().time()  # and a command went out since
     await asyncio.sleep(0.4)

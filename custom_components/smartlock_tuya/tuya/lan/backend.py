@@ -10,7 +10,7 @@ never confirms it. Which DP, which bytes and which report answers which command 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 import itertools
 import logging
@@ -28,13 +28,7 @@ from custom_components.smartlock_tuya.tuya.backend import (
     PinUnlockEvent,
     StatusEvent,
 )
-from custom_components.smartlock_tuya.tuya.codecs import (
-    CODECS,
-    PinPayload,
-    PinReport,
-    ReportStatus,
-    encode_raw,
-)
+from custom_components.smartlock_tuya.tuya.codecs import CODECS, PinPayload, PinReport, ReportStatus
 from custom_components.smartlock_tuya.tuya.errors import (
     DuplicatePinError,
     InvalidPinError,
@@ -45,6 +39,7 @@ from custom_components.smartlock_tuya.tuya.errors import (
 )
 from custom_components.smartlock_tuya.tuya.profiles import PinProfile
 
+from .confirm import Confirmations, Resend
 from .connection import (
     AUTO,
     BACKOFF_MAX,
@@ -54,12 +49,10 @@ from .connection import (
     LanConnection,
 )
 from .pool import ConnectionPool, shared_pool
-from .reports import Waiter, checked, dps_of, report_waiter, slot_of
+from .reports import checked, dps_of, slot_of
 from .wire import VERSIONS
 
 _LOGGER = logging.getLogger(__name__)
-
-type Resend = Callable[[LanConnection], Awaitable[None]]
 
 
 class LanBackend(LockBackend):
@@ -110,9 +103,10 @@ class LanBackend(LockBackend):
         }
         self._connection: LanConnection | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self._confirm_timeout = confirm_timeout
+        self._confirmations = Confirmations(
+            device_id=device_id, node_id=node_id, codec=self._codec, timeout=confirm_timeout
+        )
         self._uuids = itertools.cycle(range(1, 0xFFFF))
-        self._waiter: Waiter | None = None
         self._refresh: asyncio.Task[None] | None = None
         self.last_status = LockStatus()
         self.capabilities = Capabilities(
@@ -197,8 +191,7 @@ class LanBackend(LockBackend):
         dps = dps_of(body)
         if dps is None:
             return
-        if self._waiter is not None:
-            self._waiter(dps)
+        self._confirmations.offer(dps)
         self._take_dps(dps)
 
     def _take_dps(self, dps: dict[str, Any] | None, *, emit: bool = True) -> None:
@@ -355,19 +348,10 @@ class LanBackend(LockBackend):
         decode: Callable[[bytes], PinReport],
         before_resend: Resend | None = None,
     ) -> PinReport:
-        """Send a PIN command on a held connection and wait for the report that answers it."""
-        reported: asyncio.Future[PinReport] = asyncio.get_running_loop().create_future()
-        waiter = report_waiter(
-            codec=self._codec,
-            dp=dp,
-            command=data,
-            decode=decode,
-            reported=reported,
-            device_id=self.device_id,
-        )
-        return await self._send_and_wait(
-            connection, {str(dp): encode_raw(data)}, waiter, reported, before_resend
-        )
+        """Send a PIN command on a held connection; the lock answered, so it is available."""
+        report = await self._confirmations.exchange(connection, dp, data, decode, before_resend)
+        self.available = True
+        return report
 
     # -- lock control --------------------------------------------------------------------------
 
@@ -394,46 +378,7 @@ class LanBackend(LockBackend):
                 moved.set_result(True)
 
         async with self.connection.exclusive() as connection:
-            await self._send_and_wait(connection, {str(control): value}, wait_for_state, moved)
-
-    async def _send_and_wait[T](
-        self,
-        connection: LanConnection,
-        dps: dict[str, Any],
-        waiter: Waiter,
-        confirmed: asyncio.Future[T],
-        before_resend: Resend | None = None,
-    ) -> T:
-        """Send a CONTROL and wait for the report `waiter` recognises; if lost, send it again.
-
-        `before_resend`, when given, runs before the second attempt, on the held connection;
-        a command dropped with its session after it left is then left to it too, instead of
-        being re-sent by the connection as it is.
-        """
-        message = connection.device(self.device_id, self.node_id).generate_payload(
-            command_types.CONTROL, dps
-        )
-        outer, self._waiter = self._waiter, waiter
-        try:
-            for attempt in (1, 2):
-                if attempt == 2 and before_resend is not None:
-                    self._waiter = outer
-                    await before_resend(connection)
-                    self._waiter = waiter
-                try:
-                    await connection.send(message, resend=before_resend is None)
-                    async with asyncio.timeout(self._confirm_timeout):
-                        result = await asyncio.shield(confirmed)
-                except LockTimeoutError:
-                    if attempt == 2:
-                        raise
-                except TimeoutError:
-                    if attempt == 2:
-                        raise LockTimeoutError("the lock did not confirm the operation") from None
-                else:
-                    self.available = True
-                    return result
-            raise AssertionError("unreachable")
-        finally:
-            self._waiter = outer
-            confirmed.cancel()
+            await self._confirmations.send_and_wait(
+                connection, {str(control): value}, wait_for_state, moved
+            )
+        self.available = True
