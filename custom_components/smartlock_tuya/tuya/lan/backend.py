@@ -104,7 +104,11 @@ class LanBackend(LockBackend):
         self._connection: LanConnection | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._confirmations = Confirmations(
-            device_id=device_id, node_id=node_id, codec=self._codec, timeout=confirm_timeout
+            device_id=device_id,
+            node_id=node_id,
+            codec=self._codec,
+            timeout=confirm_timeout,
+            on_confirmed=self._confirmed,
         )
         self._uuids = itertools.cycle(range(1, 0xFFFF))
         self._refresh: asyncio.Task[None] | None = None
@@ -132,6 +136,10 @@ class LanBackend(LockBackend):
                 self.node_id, self._on_report, self._on_state
             )
         return self._connection
+
+    def _confirmed(self) -> None:
+        """The lock confirmed a command: it is there."""
+        self.available = True
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -288,7 +296,7 @@ class LanBackend(LockBackend):
         Should the delete go unanswered too, the create is not sent again (a "duplicate"
         would then be ambiguous): the `LockTimeoutError` ends it, unconfirmed.
         """
-        await self._exchange(
+        await self._confirmations.exchange(
             connection,
             self.profile.dps.delete,
             self._codec.encode_delete(ref=ref, slot=ref, uuid=next(self._uuids)),
@@ -337,21 +345,8 @@ class LanBackend(LockBackend):
         async with self.connection.exclusive() as connection:
             if probe:
                 await connection.probe()
-            report = await self._exchange(connection, dp, data, decode, before_resend)
+            report = await self._confirmations.exchange(connection, dp, data, decode, before_resend)
         return checked(report, ok)
-
-    async def _exchange(
-        self,
-        connection: LanConnection,
-        dp: int,
-        data: bytes,
-        decode: Callable[[bytes], PinReport],
-        before_resend: Resend | None = None,
-    ) -> PinReport:
-        """Send a PIN command on a held connection; the lock answered, so it is available."""
-        report = await self._confirmations.exchange(connection, dp, data, decode, before_resend)
-        self.available = True
-        return report
 
     # -- lock control --------------------------------------------------------------------------
 
@@ -381,4 +376,3 @@ class LanBackend(LockBackend):
             await self._confirmations.send_and_wait(
                 connection, {str(control): value}, wait_for_state, moved
             )
-        self.available = True

@@ -28,13 +28,20 @@ class Confirmations:
     """The one listener a lock's reports are offered to while a command waits for its answer."""
 
     def __init__(
-        self, *, device_id: str, node_id: str | None, codec: PinCodec, timeout: float
+        self,
+        *,
+        device_id: str,
+        node_id: str | None,
+        codec: PinCodec,
+        timeout: float,
+        on_confirmed: Callable[[], None],
     ) -> None:
-        """`timeout`: how long one attempt waits for the lock's report after its ack."""
+        """`timeout`: how long one attempt waits; `on_confirmed`: the lock answered."""
         self._device_id = device_id
         self._node_id = node_id
         self._codec = codec
         self._timeout = timeout
+        self._on_confirmed = on_confirmed
         self._waiter: Waiter | None = None
 
     def offer(self, dps: dict[str, Any]) -> None:
@@ -99,6 +106,7 @@ class Confirmations:
                     if attempt == 2:
                         raise LockTimeoutError("the lock did not confirm the operation") from None
                 else:
+                    self._on_confirmed()
                     return result
             raise AssertionError("unreachable")
         finally:
