@@ -62,16 +62,21 @@ from .cloud_rules import (
     WindowOverlapError,
     cloud_error,
     delivery_outcome,
+    password_id,
     password_state,
     plan_offline,
+    read_created_id,
     read_device,
     read_offline_code,
+    read_passwords,
+    read_ticket,
     unix,
     utcnow,
     window_of,
 )
 from .cloud_tinytuya import RunBlocking, TinytuyaTransport, to_thread
 from .errors import (
+    CodecError,
     DuplicatePinError,
     InvalidPinError,
     LockAuthError,
@@ -272,22 +277,24 @@ class CloudBackend(LockBackend):
 
     async def _find_ours(self, request: PinRequest) -> str | None:
         """Our live password for this reference and window, if a lost answer left one."""
-        for record in await self._request("door-lock/temp-passwords") or []:
+        for record in read_passwords(await self._request("door-lock/temp-passwords")):
             if (
-                isinstance(record, dict)
-                and ref_of(str(record.get("name", ""))) == request.ref
+                ref_of(str(record.get("name", ""))) == request.ref
                 and record.get("effective_time") == request.window.start_ts
                 and record.get("invalid_time") == request.window.end_ts
                 and password_state(record) in _LIVE
+                and (found := password_id(record.get("id"))) is not None
             ):
                 _LOGGER.debug("Password %s is already in the cloud; adopting it", request.ref)
-                return str(record["id"])
+                return found
         return None
 
     async def _send_new(self, request: PinRequest) -> str:
         """A ticket, then the PIN encrypted under the ticket's key."""
-        ticket = await self._request("door-lock/password-ticket", "POST")
-        key = decrypt_ticket_key(str(ticket["ticket_key"]), self._secret)
+        ticket_key, ticket_id = read_ticket(
+            await self._request("door-lock/password-ticket", "POST")
+        )
+        key = decrypt_ticket_key(ticket_key, self._secret)
         result = await self._request(
             "door-lock/temp-password",
             "POST",
@@ -297,11 +304,11 @@ class CloudBackend(LockBackend):
                 "effective_time": request.window.start_ts,
                 "invalid_time": request.window.end_ts,
                 "password_type": "ticket",
-                "ticket_id": ticket["ticket_id"],
+                "ticket_id": ticket_id,
                 "type": 1 if request.once else 0,
             },
         )
-        return str(result["id"])
+        return read_created_id(result)
 
     async def _await_delivery(self, password_id: str) -> None:
         """Poll the password until the gateway says the lock took it, or refused it."""
@@ -353,9 +360,11 @@ class CloudBackend(LockBackend):
         if lock_pin_id.startswith(OFFLINE_PREFIX):
             await self._withdraw_offline(lock_pin_id)
             return
+        if password_id(lock_pin_id) is None:
+            raise CodecError(f"not a Tuya password id: {lock_pin_id!r}")
         async with self._lock:
             try:
-                await self._request(f"door-lock/temp-passwords/{int(lock_pin_id)}", "DELETE")
+                await self._request(f"door-lock/temp-passwords/{lock_pin_id}", "DELETE")
             except PasswordGoneError:
                 _LOGGER.debug("Password %s was already gone from lock %s", ref, self.device_id)
 
@@ -383,14 +392,16 @@ class CloudBackend(LockBackend):
         async with self._lock:
             result = await self._request("door-lock/temp-passwords")
         pins = []
-        for item in result or []:
-            if not isinstance(item, dict) or ref_of(str(item.get("name", ""))) is None:
+        for item in read_passwords(result):
+            if ref_of(str(item.get("name", ""))) is None:
                 continue
             if password_state(item) not in _LIVE:  # deleted, being deleted, or failed
                 continue
+            if (found := password_id(item.get("id"))) is None:  # no id to delete it by
+                continue
             pins.append(
                 LockPin(
-                    lock_pin_id=str(item["id"]),
+                    lock_pin_id=found,
                     name=str(item["name"]),
                     window=window_of(item.get("effective_time"), item.get("invalid_time")),
                 )

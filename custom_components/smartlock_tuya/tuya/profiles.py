@@ -227,4 +227,3 @@ def load_profiles(*extra: Path) -> dict[str, PinProfile]:
     for path in extra:
         profiles.update(read_profiles(path))
     return profiles
-
