@@ -18,7 +18,12 @@ from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.smartlock_tuya.tuya import LockError, PinRequest, PinWindow
-from custom_components.smartlock_tuya.tuya.cloud import CloudBackend, our_name, ref_of
+from custom_components.smartlock_tuya.tuya.cloud import (
+    CloudBackend,
+    OfflinePinStillValidError,
+    our_name,
+    ref_of,
+)
 
 from .profile import FUZZ, UNSHRUNK, anything_or, json_values, numbers
 
@@ -226,3 +231,10 @@ def test_passwords_without_a_usable_id_are_passed_over(bad_id: Any) -> None:
     )
     assert not isinstance(created, Exception)
     assert created.lock_pin_id == "81"  # a new password, not the unusable one
+
+
+@pytest.mark.parametrize("end", ["\u00b2", "9" * 30, ""], ids=["superscript", "huge", "none"])
+def test_offline_ids_with_an_unreadable_end_still_refuse_the_revoke(end: str) -> None:
+    """A stored offline id whose end cannot be read counts as still working: no crash."""
+    outcome = asyncio.run(_outcome(lambda b: b.delete_pin(f"offline:77:{end}", 7), [_ok(None)]))
+    assert isinstance(outcome, OfflinePinStillValidError)
