@@ -50,7 +50,7 @@ class Heartbeat:
         """Watch a session just opened: nothing is pending on it yet."""
         self._link = link
         self.pending = None
-        self._arm()
+        self._arm(link)
 
     def stop(self) -> None:
         """Forget the session (dropped or closed): no timer is left behind."""
@@ -71,14 +71,10 @@ class Heartbeat:
         grid = self.interval / 4
         return math.floor((sent_at + self.interval) / grid) * grid
 
-    def _arm(self) -> None:
+    def _arm(self, link: Link) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        link = self._link
-        if link is None:
-            return
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_at(self.due(link.sent_at), self._beat)
+        self._timer = asyncio.get_running_loop().call_at(self.due(link.sent_at), self._beat)
 
     def _beat(self) -> None:
         self._timer = None
@@ -96,7 +92,7 @@ class Heartbeat:
                 return
         loop = asyncio.get_running_loop()
         if loop.time() < self.due(link.sent_at):
-            self._arm()  # a command spoke meanwhile: that kept the session alive
+            self._arm(link)  # a command spoke meanwhile: that kept the session alive
             return
         if not ping_budget().take():
             self._timer = loop.call_soon(self._beat)  # this iteration sent its share
@@ -105,4 +101,4 @@ class Heartbeat:
         link.write(link.wire.encode(message.cmd, bytes(message.payload)))
         self.count += 1
         self.pending = (link.heard_at, link.sent_at)
-        self._arm()
+        self._arm(link)
