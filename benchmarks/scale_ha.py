@@ -141,8 +141,8 @@ def _lag_rows(report: Report, phase: str, probe: dict[str, Any]) -> None:
     if lag.get("count"):
         report.check(f"{phase}: longest loop stall", lag["max_ms"], 20, "ms")
         late = probe["late"]
-        # Stalls due within -0.25..+0.5 s of a heartbeat instant (connection.py `_due`: pings
-        # are due on multiples of HEARTBEAT_INTERVAL / 4 of the loop's clock, time.monotonic).
+        # Stalls due within -0.25..+0.5 s of a heartbeat instant (heartbeat.py `Heartbeat.due`:
+        # pings are due on multiples of HEARTBEAT_INTERVAL / 4 of the loop's clock, monotonic).
         near_tick = sum(1 for end, size in late if (end - size + 0.25) % HEARTBEAT_GRID < 0.75)
         report.add(
             f"{phase}: loop lag p50 / p99; samples >= 20 ms (of them at a heartbeat instant)",

@@ -15,11 +15,12 @@ from aiohttp.test_utils import make_mocked_request
 import pytest
 
 from simulators import stays_server
+from simulators.stays import account
+from simulators.stays.faults import Fault
 from simulators.stays_server import (
     FaultKind,
     RecordedRequest,
     StaysSimulator,
-    _Fault,
     load_sample_account,
     main,
 )
@@ -436,7 +437,7 @@ async def test_disconnect_without_connection(stays: StaysSimulator) -> None:
     """A dropped connection whose transport is already gone is still handled quietly."""
     request = make_mocked_request("GET", f"{API}/content/listings")
     request.protocol.transport = None  # the peer hung up before the fault was served
-    fault = _Fault(FaultKind.DISCONNECT, remaining=1, path_prefix="", retry_after=None)
+    fault = Fault(FaultKind.DISCONNECT, remaining=1, path_prefix="", retry_after=None)
     response = await stays._fault_response(request, fault)
     assert response is not None
     assert response.status == 200
@@ -871,7 +872,7 @@ async def test_ipv6_url(socket_enabled: None) -> None:
 def test_short_ids_never_collide(monkeypatch: pytest.MonkeyPatch) -> None:
     """A random short id already taken is drawn again; a wanted one is used as given."""
     draws = iter(["AAAAA", "AAAAA", "AAAAA", "BBBBB"])
-    monkeypatch.setattr(stays_server, "_random_code", lambda *_: next(draws))
+    monkeypatch.setattr(account, "_random_code", lambda *_: next(draws))
     sim = StaysSimulator()
     assert sim.add_listing(name="One")["id"] == "AAAAA"
     assert sim.add_listing(name="Two")["id"] == "BBBBB"

@@ -26,10 +26,14 @@ from custom_components.smartlock_tuya.tuya.cloud_rules import (
     delivery_outcome,
     hour_ceil,
     hour_floor,
+    password_id,
     password_state,
     plan_offline,
+    read_created_id,
     read_device,
     read_offline_code,
+    read_passwords,
+    read_ticket,
     window_of,
 )
 
@@ -166,7 +170,8 @@ _JSON = st.recursive(
 )
 _KEYS = st.sampled_from(
     ["phase", "delivery_status", "sub", "category", "code", "msg", "effective_time",
-     "invalid_time", "offline_temp_password", "offline_temp_password_id"]
+     "invalid_time", "offline_temp_password", "offline_temp_password_id", "id", "ticket_key",
+     "ticket_id"]
 )  # fmt: skip
 
 
@@ -176,6 +181,8 @@ def test_cloud_answers_fuzzed(answer: Any) -> None:
     record = answer if isinstance(answer, dict) else {"phase": answer}
     assert password_state(record) in (None, "pending", "on_lock", "removing", "gone", "failed")
     assert isinstance(cloud_error(record), LockError)
-    for reader in (read_device, read_offline_code):
+    found = password_id(answer)
+    assert found is None or found.isdigit()
+    for reader in (read_device, read_offline_code, read_passwords, read_ticket, read_created_id):
         with contextlib.suppress(LockError):
             reader(answer)

@@ -152,8 +152,8 @@ async def test_a_command_after_the_ping_is_left_to_its_own_timeout(
     assert link is not None
     await asyncio.sleep(0.35)  # the first ping went out and was answered
     assert connection.heartbeats == 1
-    assert connection._ping is not None
-    heard, _ = connection._ping
+    assert connection.heartbeat.pending is not None
+    heard, _ = connection.heartbeat.pending
     link.heard_at = heard  # as if its reply had not come
     link.sent_at = asyncio.get_running_loop().time()  # and a command went out since
     await asyncio.sleep(0.4)
@@ -220,3 +220,22 @@ async def test_pings_of_many_connections_are_spread_over_loop_iterations(
         for connection in connections:
             with suppress(LockError):
                 await connection.close()
+
+
+async def test_the_keepalive_keeps_one_timer_and_forgets_an_ended_session(
+    locks: list[SimulatedLock],
+) -> None:
+    """Watching a session again re-arms its one timer; a beat after it ended sends nothing."""
+    locks.append(lock := await _lock(3))
+    connection = _connection(lock, 0.3)
+    await connection.open()
+    heartbeat, link = connection.heartbeat, connection._link
+    assert link is not None
+    heartbeat.start(link)  # the timer armed at opening is replaced, not doubled
+    await asyncio.sleep(0.35)
+    assert heartbeat.count == 1
+    heartbeat.stop()
+    heartbeat._beat()  # a timer that fired as the session ended
+    assert heartbeat.count == 1
+    assert heartbeat.pending is None
+    await connection.close()

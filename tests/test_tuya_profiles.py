@@ -14,7 +14,6 @@ from custom_components.smartlock_tuya.tuya.profiles import (
     BUILTIN_PROFILES,
     LEGACY_PROFILES,
     load_profiles,
-    migrate_profile_id,
     parse_profile,
     read_profiles,
 )
@@ -94,9 +93,6 @@ def test_legacy_profiles_map_to_verified_profiles_or_none() -> None:
     for old, new in LEGACY_PROFILES.items():
         assert old not in PROFILES
         assert new is None or PROFILES[new].verified
-    assert migrate_profile_id("zigbee_dp24") == "zigbee_gateway_21"
-    assert migrate_profile_id("unlock_method") is None
-    assert migrate_profile_id("lock_pro_dp51") == "lock_pro_dp51"
 
 
 @pytest.mark.parametrize(

@@ -147,20 +147,31 @@ class SmartLockConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the account's address and API credentials, and test them."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            host = _host_or_none(user_input[CONF_BASE_URL])
-            if host is None:
-                errors[CONF_BASE_URL] = "invalid_url"
-            else:
-                await self.async_set_unique_id(host)
-                self._abort_if_unique_id_configured()
-                errors = await _test_account(self.hass, user_input)
+            errors = await self._test_new_account(user_input, reconfigure=False)
             if not errors:
-                return self.async_create_entry(title=host or "", data=user_input)
+                return self.async_create_entry(title=self.unique_id or "", data=user_input)
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(ACCOUNT_SCHEMA, user_input),
             errors=errors,
         )
+
+    async def _test_new_account(
+        self, user_input: dict[str, Any], *, reconfigure: bool
+    ) -> dict[str, str]:
+        """The errors of an account's address and credentials; the host is its unique id.
+
+        A new account must not be configured yet; a reconfigured one must stay the same account.
+        """
+        host = _host_or_none(user_input[CONF_BASE_URL])
+        if host is None:
+            return {CONF_BASE_URL: "invalid_url"}
+        await self.async_set_unique_id(host)
+        if reconfigure:
+            self._abort_if_unique_id_mismatch(reason="account_mismatch")
+        else:
+            self._abort_if_unique_id_configured()
+        return await _test_account(self.hass, user_input)
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Stays refused the stored credentials: ask for new ones."""
@@ -193,13 +204,7 @@ class SmartLockConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            host = _host_or_none(user_input[CONF_BASE_URL])
-            if host is None:
-                errors[CONF_BASE_URL] = "invalid_url"
-            else:
-                await self.async_set_unique_id(host)
-                self._abort_if_unique_id_mismatch(reason="account_mismatch")
-                errors = await _test_account(self.hass, user_input)
+            errors = await self._test_new_account(user_input, reconfigure=True)
             if not errors:
                 return self.async_update_reload_and_abort(entry, data_updates=user_input)
         suggested = user_input or {

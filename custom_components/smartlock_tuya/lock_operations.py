@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Final
 from homeassistant.util import dt as dt_util
 
 from .const import EVENT_PIN_CREATED, EVENT_PIN_REVOKED, LOGGER
+from .pin_choice import PinChoice
 from .pins import generate
-from .profile_choice import allowed_lengths, length_for
-from .scheduler import Action, Credential, CredentialKey, CredentialState, Desired, Verb
+from .scheduler import Action, Credential, CredentialKey, CredentialState, Verb
 from .tuya import (
     CreatedPin,
     DuplicatePinError,
@@ -66,12 +66,12 @@ _KEPT_BY_FAILED_REVOKE: Final = frozenset(
 )
 
 
-class LockOperations:
-    """The verbs of the plan, for one account's locks."""
+class LockOperations(PinChoice):
+    """The verbs of the plan, for one account's locks (and the PINs they write: `PinChoice`)."""
 
     def __init__(self, manager: PinManager) -> None:
         """Act on behalf of this account's lifecycle."""
-        self._manager = manager
+        super().__init__(manager)
         #: Staff PINs whose digits may still change: chosen by us, the caller still waiting.
         self.rechoosable: set[CredentialKey] = set()
 
@@ -94,89 +94,6 @@ class LockOperations:
             if credential is not None:
                 self._manager.alerts.failed(credential, _OPERATIONS[action.verb], err)
                 await self._manager.store.async_save()
-
-    # -- choosing PINs ----------------------------------------------------------------------
-
-    def taken_pins(self, lock_ids: set[str], starts: datetime, ends: datetime) -> set[str]:
-        """PINs that may be on these locks in a window overlapping [starts, ends)."""
-        return {
-            credential.pin
-            for credential in self._manager.credentials.values()
-            if (credential.live or credential.on_lock)
-            and credential.key.lock_id in lock_ids
-            and credential.starts < ends
-            and starts < credential.ends
-        }
-
-    def _lengths(self, lock_id: str) -> frozenset[int]:
-        lock = self._manager.locks.get(lock_id)
-        return allowed_lengths(lock) if lock is not None else frozenset()
-
-    def pin_length(self, lock_id: str, listing_id: str = "") -> int:
-        """The PIN length for this lock: one every lock of the listing takes, if there is one.
-
-        The account's `pin_length` is a preference: the nearest length the locks take wins,
-        so that one PIN opens every door; where they share none, this lock's own nearest.
-        A lock whose lengths are unknown takes the preference as it is.
-        """
-        preferred = self._manager.pin_length
-        own = self._lengths(lock_id)
-        if not own:
-            return preferred
-        shared = own
-        for other in self._manager.locks_by_listing().get(listing_id, ()):
-            shared &= self._lengths(other) or shared
-        return length_for(shared, preferred) or length_for(own, preferred) or preferred
-
-    def ref_for(self, lock_id: str) -> int:
-        """A fresh reference within the ids the lock's codec carries."""
-        lock = self._manager.locks.get(lock_id)
-        refs = lock.profile.ref_range if lock is not None and lock.profile else None
-        return self._manager.store.next_ref(lock_id, refs)
-
-    def pin_for(self, desired: Desired) -> str:
-        """The reservation's PIN: the same on every lock of the listing that takes its length."""
-        length = self.pin_length(desired.key.lock_id, desired.listing_id)
-        for credential in self._manager.credentials.values():
-            if (
-                credential.key.reservation_id == desired.key.reservation_id
-                and credential.live
-                and len(credential.pin) == length
-            ):
-                return credential.pin
-        lock_ids = {
-            desired.key.lock_id,
-            *self._manager.locks_by_listing().get(desired.listing_id, ()),
-        }
-        taken = self.taken_pins(lock_ids, desired.starts, desired.ends)
-        phone = desired.phone or self._manager.messages.phone(desired.key.reservation_id)
-        source = self._manager.pin_source
-        return generate(length, source=source, phone=phone, taken=taken).pin
-
-    def choose_again(self, credential: Credential) -> None:
-        """Other digits after a duplicate, for every lock of the stay still waiting for them.
-
-        The refused PIN is not on this lock; locks that already hold it keep it (the guest's
-        message then names each door's PIN), the others take the new one with this lock,
-        and the guest is told again.
-        """
-        old = credential.pin
-        lock_ids = {
-            credential.key.lock_id,
-            *self._manager.locks_by_listing().get(credential.listing_id, ()),
-        }
-        taken = self.taken_pins(lock_ids, credential.starts, credential.ends) | {old}
-        new = generate(len(old), taken=taken).pin
-        for other in self._manager.credentials.values():
-            if other is credential or (
-                other.key.reservation_id == credential.key.reservation_id
-                and not credential.adhoc
-                and other.live
-                and other.pin == old
-                and not other.on_lock
-            ):
-                other.pin, other.notified = new, False
-        self._manager.store.audit("pin_rechosen", credential.key, "duplicate")
 
     # -- the verbs --------------------------------------------------------------------------
 

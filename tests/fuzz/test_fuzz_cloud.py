@@ -15,9 +15,15 @@ from typing import Any
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given, strategies as st
+import pytest
 
 from custom_components.smartlock_tuya.tuya import LockError, PinRequest, PinWindow
-from custom_components.smartlock_tuya.tuya.cloud import CloudBackend, our_name, ref_of
+from custom_components.smartlock_tuya.tuya.cloud import (
+    CloudBackend,
+    OfflinePinStillValidError,
+    our_name,
+    ref_of,
+)
 
 from .profile import FUZZ, UNSHRUNK, anything_or, json_values, numbers
 
@@ -145,3 +151,90 @@ def test_password_names(ref: int, label: str, other: str) -> None:
     assert ref_of(our_name(ref, label)) == ref
     found = ref_of(other)
     assert found is None or other.startswith(f"SLT{found:05d}")
+
+
+def _ok(result: Any) -> dict[str, Any]:
+    return {"success": True, "result": result}
+
+
+_GATEWAY_LOCK = _ok({"sub": True, "category": "ms"})
+_OUR_RECORD = {
+    "name": our_name(7, "Maria"),
+    "effective_time": _REQUEST.window.start_ts,
+    "invalid_time": _REQUEST.window.end_ts,
+    "phase": 1,
+}
+
+
+async def _outcome(operation: Callable[[CloudBackend], Any], script: list[Any]) -> Any:
+    """What the operation returns, or the error it raises, on these answers."""
+    try:
+        return await operation(_backend(script))
+    except Exception as err:  # noqa: BLE001 - the error itself is what is checked
+        return err
+
+
+@pytest.mark.parametrize(
+    ("operation", "script"),
+    [
+        # Found by the long run (2026-12-07): a "success" whose list is a number.
+        pytest.param(lambda b: b.list_pins(), [_ok(-6801)], id="list-is-a-number"),
+        pytest.param(
+            lambda b: b.create_pin(_REQUEST), [_GATEWAY_LOCK, _ok("x")], id="create-list-is-text"
+        ),
+        pytest.param(
+            lambda b: b.create_pin(_REQUEST),
+            [_GATEWAY_LOCK, _ok([]), _ok(None)],
+            id="ticket-is-null",
+        ),
+        pytest.param(
+            lambda b: b.create_pin(_REQUEST),
+            [_GATEWAY_LOCK, _ok([]), _ok({"ticket_key": _ticket_key()})],
+            id="ticket-without-id",
+        ),
+        pytest.param(
+            lambda b: b.create_pin(_REQUEST),
+            [_GATEWAY_LOCK, _ok([]), _ok({"ticket_key": _ticket_key(), "ticket_id": "t"}), _ok({})],
+            id="created-without-id",
+        ),
+        pytest.param(
+            lambda b: b.create_pin(_REQUEST),
+            [_GATEWAY_LOCK, _ok([]), _ok({"ticket_key": _ticket_key(), "ticket_id": "t"}), _ok(3)],
+            id="created-is-a-number",
+        ),
+        pytest.param(lambda b: b.delete_pin("abc", 7), [], id="stored-id-not-a-number"),
+    ],
+)
+def test_malformed_answers_are_lock_errors(
+    operation: Callable[[CloudBackend], Any], script: list[Any]
+) -> None:
+    """Lists, tickets and ids of the wrong shape are typed lock errors, not crashes."""
+    assert isinstance(asyncio.run(_outcome(operation, script)), LockError)
+
+
+@pytest.mark.parametrize("bad_id", [None, "abc", True, [1], -3], ids=repr)
+def test_passwords_without_a_usable_id_are_passed_over(bad_id: Any) -> None:
+    """Ours by name but with no id to delete it by: not listed, and never adopted."""
+    record = {**_OUR_RECORD, "id": bad_id}
+    assert asyncio.run(_outcome(lambda b: b.list_pins(), [_ok([record])])) == []
+    created = asyncio.run(
+        _outcome(
+            lambda b: b.create_pin(_REQUEST),
+            [
+                _GATEWAY_LOCK,
+                _ok([record]),
+                _ok({"ticket_key": _ticket_key(), "ticket_id": "t"}),
+                _ok({"id": 81}),
+                _ok({"delivery_status": 2}),
+            ],
+        )
+    )
+    assert not isinstance(created, Exception)
+    assert created.lock_pin_id == "81"  # a new password, not the unusable one
+
+
+@pytest.mark.parametrize("end", ["\u00b2", "9" * 30, ""], ids=["superscript", "huge", "none"])
+def test_offline_ids_with_an_unreadable_end_still_refuse_the_revoke(end: str) -> None:
+    """A stored offline id whose end cannot be read counts as still working: no crash."""
+    outcome = asyncio.run(_outcome(lambda b: b.delete_pin(f"offline:77:{end}", 7), [_ok(None)]))
+    assert isinstance(outcome, OfflinePinStillValidError)

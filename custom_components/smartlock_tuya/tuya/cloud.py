@@ -16,23 +16,25 @@ How this backend keeps its word:
   of creating a twin that only one delete would ever remove.
 - A Zigbee create counts only once the password's `delivery_status` says configured; a
   refusal (duplicate, full, overlapping validity) raises its own error.
-- Offline passwords: `once` is issued only where the server's window (this hour to +6 h)
-  covers the stay, otherwise `multiple` (`OfflineCreatedPin.activate_by` tells the guest's
-  deadline for the first use). They cannot be withdrawn: the lock checks them by itself until
-  their whole-hour end. Removing one before that end raises `OfflinePinStillValidError` with
-  the end and a `clear_one` code for the keypad, so a revoke is never reported done while the
-  PIN still opens the door; after the end, the delete succeeds, because it is then true.
+- Offline passwords (`cloud_offline`): `once` is issued only where the server's window (this
+  hour to +6 h) covers the stay, otherwise `multiple` (`OfflineCreatedPin.activate_by` tells
+  the guest's deadline for the first use). They cannot be withdrawn: the lock checks them by
+  itself until their whole-hour end. Removing one before that end raises
+  `OfflinePinStillValidError` with the end and a `clear_one` code for the keypad, so a revoke
+  is never reported done while the PIN still opens the door; after the end, the delete
+  succeeds, because it is then true.
+- Answers of the wrong shape (a list that is not one, a ticket or a created password with
+  no usable id) are `LockError`s, never crashes; a listed password with no id to delete it by
+  is neither listed nor adopted.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import UTC, datetime
 import logging
 import re
 import ssl
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import aiohttp
 
@@ -44,12 +46,11 @@ from .backend import (
     LockPin,
     LockStatus,
     PinRequest,
-    PinWindow,
 )
 from .cloud_client import REGION_HOSTS, CloudClient
 from .cloud_crypto import decrypt_ticket_key, encrypt_pin
+from .cloud_offline import OFFLINE_PREFIX, OfflineCreatedPin, OfflinePasswords
 from .cloud_rules import (
-    ACTIVATE_WITHIN,
     DELIVERY_IN_PROGRESS,
     DELIVERY_TIMEOUT,
     SUB_DEVICE_PIN_LENGTH,
@@ -57,27 +58,26 @@ from .cloud_rules import (
     CloudDevice,
     CloudSpecification,
     CloudUnsupportedError,
-    OfflineCode,
     OfflinePinStillValidError,
     PasswordGoneError,
     WindowOverlapError,
     cloud_error,
     delivery_outcome,
+    password_id,
     password_state,
-    plan_offline,
+    read_created_id,
     read_device,
-    read_offline_code,
+    read_passwords,
     read_specification,
-    unix,
-    utcnow,
+    read_ticket,
     window_of,
 )
 from .cloud_tinytuya import RunBlocking, TinytuyaTransport, to_thread
 from .errors import (
+    CodecError,
     DuplicatePinError,
     InvalidPinError,
     LockAuthError,
-    LockError,
     LockOfflineError,
     LockRejectedError,
     LockTimeoutError,
@@ -88,7 +88,6 @@ _LOGGER = logging.getLogger(__name__)
 REGIONS: Final = tuple(REGION_HOSTS)
 #: Names of the passwords we create start with this, so we never touch anyone else's.
 NAME_PREFIX: Final = "SLT"
-OFFLINE_PREFIX: Final = "offline:"
 _OUR_NAME = re.compile(rf"^{NAME_PREFIX}(\d{{5}})\b")
 _LIVE: Final = frozenset({"pending", "on_lock"})
 
@@ -102,19 +101,6 @@ def ref_of(name: str) -> int | None:
     """Our reference in a password name, or `None` when the password is not ours."""
     match = _OUR_NAME.match(name)
     return int(match.group(1)) if match else None
-
-
-@dataclass(frozen=True, kw_only=True)
-class OfflineCreatedPin(CreatedPin):
-    """An offline password: the window it really has, and its first-use deadline.
-
-    `activate_by` is set for `multiple` passwords, which never start working unless typed
-    once before it; the guest has to be told.
-    """
-
-    kind: Literal["once", "multiple"]
-    window: PinWindow
-    activate_by: datetime | None = None
 
 
 class CloudBackend(LockBackend):
@@ -175,8 +161,13 @@ class CloudBackend(LockBackend):
         self._delivery_timeout = delivery_timeout
         self._poll_interval = poll_interval
         self._device: CloudDevice | None = None
-        self._clear_codes: dict[str, OfflineCode] = {}
         self._lock = asyncio.Lock()
+        self._offline_passwords = OfflinePasswords(
+            device_id=device_id,
+            request=self._request,
+            lock=self._lock,
+            clear_name=f"{NAME_PREFIX} clear",
+        )
         self.capabilities = Capabilities(list_pins=True)
 
     @property
@@ -266,7 +257,9 @@ class CloudBackend(LockBackend):
     async def create_pin(self, request: PinRequest) -> CreatedPin:
         """Put the PIN in the cloud once, and return only when the lock's side is known."""
         if self._offline:
-            return await self._create_offline(request)
+            return await self._offline_passwords.create(
+                request, our_name(request.ref, request.name)
+            )
         async with self._lock:
             device = await self._describe()
             lengths = self.pin_lengths
@@ -285,22 +278,24 @@ class CloudBackend(LockBackend):
 
     async def _find_ours(self, request: PinRequest) -> str | None:
         """Our live password for this reference and window, if a lost answer left one."""
-        for record in await self._request("door-lock/temp-passwords") or []:
+        for record in read_passwords(await self._request("door-lock/temp-passwords")):
             if (
-                isinstance(record, dict)
-                and ref_of(str(record.get("name", ""))) == request.ref
+                ref_of(str(record.get("name", ""))) == request.ref
                 and record.get("effective_time") == request.window.start_ts
                 and record.get("invalid_time") == request.window.end_ts
                 and password_state(record) in _LIVE
+                and (found := password_id(record.get("id"))) is not None
             ):
                 _LOGGER.debug("Password %s is already in the cloud; adopting it", request.ref)
-                return str(record["id"])
+                return found
         return None
 
     async def _send_new(self, request: PinRequest) -> str:
         """A ticket, then the PIN encrypted under the ticket's key."""
-        ticket = await self._request("door-lock/password-ticket", "POST")
-        key = decrypt_ticket_key(str(ticket["ticket_key"]), self._secret)
+        ticket_key, ticket_id = read_ticket(
+            await self._request("door-lock/password-ticket", "POST")
+        )
+        key = decrypt_ticket_key(ticket_key, self._secret)
         result = await self._request(
             "door-lock/temp-password",
             "POST",
@@ -310,11 +305,11 @@ class CloudBackend(LockBackend):
                 "effective_time": request.window.start_ts,
                 "invalid_time": request.window.end_ts,
                 "password_type": "ticket",
-                "ticket_id": ticket["ticket_id"],
+                "ticket_id": ticket_id,
                 "type": 1 if request.once else 0,
             },
         )
-        return str(result["id"])
+        return read_created_id(result)
 
     async def _await_delivery(self, password_id: str) -> None:
         """Poll the password until the gateway says the lock took it, or refused it."""
@@ -339,71 +334,34 @@ class CloudBackend(LockBackend):
                 )
             await asyncio.sleep(self._poll_interval)
 
-    async def _create_offline(self, request: PinRequest) -> OfflineCreatedPin:
-        """An offline password: Tuya picks it, the lock checks it by itself, by the hour."""
-        plan = plan_offline(
-            request.window.starts, request.window.ends, once=request.once, now=utcnow()
-        )
-        body: dict[str, Any] = {"type": plan.kind, "name": our_name(request.ref, request.name)}
-        if plan.kind == "multiple":
-            body |= {"effective_time": unix(plan.starts), "invalid_time": unix(plan.ends)}
-        async with self._lock:
-            code = read_offline_code(await self._request(self._offline_url, "POST", body))
-        return OfflineCreatedPin(
-            lock_pin_id=f"{OFFLINE_PREFIX}{code.code_id}:{unix(code.ends)}",
-            pin=code.code,
-            kind=plan.kind,
-            window=PinWindow(starts=code.starts, ends=code.ends),
-            activate_by=code.starts + ACTIVATE_WITHIN if plan.kind == "multiple" else None,
-        )
-
-    @property
-    def _offline_url(self) -> str:
-        return f"/v1.1/devices/{self.device_id}/door-lock/offline-temp-password"
-
     async def delete_pin(self, lock_pin_id: str, ref: int) -> None:
         """Delete one of our passwords; one the cloud no longer has counts as deleted."""
         if lock_pin_id.startswith(OFFLINE_PREFIX):
-            await self._withdraw_offline(lock_pin_id)
+            await self._offline_passwords.withdraw(lock_pin_id)
             return
+        if password_id(lock_pin_id) is None:
+            raise CodecError(f"not a Tuya password id: {lock_pin_id!r}")
         async with self._lock:
             try:
-                await self._request(f"door-lock/temp-passwords/{int(lock_pin_id)}", "DELETE")
+                await self._request(f"door-lock/temp-passwords/{lock_pin_id}", "DELETE")
             except PasswordGoneError:
                 _LOGGER.debug("Password %s was already gone from lock %s", ref, self.device_id)
-
-    async def _withdraw_offline(self, lock_pin_id: str) -> None:
-        """Succeed only once the PIN has stopped working; until then say so, with a clear code."""
-        code_id, _, end = lock_pin_id.removeprefix(OFFLINE_PREFIX).partition(":")
-        until = datetime.fromtimestamp(int(end), UTC) if end.isdigit() else None
-        if until is not None and utcnow() >= until:
-            return
-        clear = self._clear_codes.get(code_id)
-        if clear is None or clear.ends <= utcnow():
-            body = {"type": "clear_one", "password_id": code_id, "name": f"{NAME_PREFIX} clear"}
-            try:
-                async with self._lock:
-                    clear = read_offline_code(await self._request(self._offline_url, "POST", body))
-            except LockError as err:
-                _LOGGER.debug("No clear code for an offline PIN: %s", type(err).__name__)
-                clear = None
-            else:
-                self._clear_codes[code_id] = clear
-        raise OfflinePinStillValidError(until, clear.code if clear else None)
 
     async def list_pins(self) -> list[LockPin]:
         """The passwords the cloud holds for the lock whose names mark them as ours."""
         async with self._lock:
             result = await self._request("door-lock/temp-passwords")
         pins = []
-        for item in result or []:
-            if not isinstance(item, dict) or ref_of(str(item.get("name", ""))) is None:
+        for item in read_passwords(result):
+            if ref_of(str(item.get("name", ""))) is None:
                 continue
             if password_state(item) not in _LIVE:  # deleted, being deleted, or failed
                 continue
+            if (found := password_id(item.get("id"))) is None:  # no id to delete it by
+                continue
             pins.append(
                 LockPin(
-                    lock_pin_id=str(item["id"]),
+                    lock_pin_id=found,
                     name=str(item["name"]),
                     window=window_of(item.get("effective_time"), item.get("invalid_time")),
                 )

@@ -158,6 +158,43 @@ def read_specification(result: Any) -> CloudSpecification:
     return CloudSpecification(category=str(result.get("category") or ""), codes=tuple(codes))
 
 
+def read_passwords(result: Any) -> list[dict[str, Any]]:
+    """The records of a password list (none when Tuya sends no list); raise if it is not one."""
+    if result is None:
+        return []
+    if not isinstance(result, list):
+        raise LockRejectedError("Tuya Cloud listed the passwords in an unexpected shape")
+    return [record for record in result if isinstance(record, dict)]
+
+
+def password_id(value: Any) -> str | None:
+    """A password's id as we store it (its decimal digits), or `None` when it is not one.
+
+    A delete names the password by this number, so an id that is not one could never be
+    deleted: such a password is not ours to adopt or list.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return value
+    return None
+
+
+def read_ticket(result: Any) -> tuple[str, Any]:
+    """The ticket's encrypted key and its id, from a password-ticket answer."""
+    if not isinstance(result, dict) or "ticket_key" not in result or "ticket_id" not in result:
+        raise LockRejectedError("Tuya Cloud answered the ticket request oddly")
+    return str(result["ticket_key"]), result["ticket_id"]
+
+
+def read_created_id(result: Any) -> str:
+    """The id of the password Tuya just stored; raise when the answer names none."""
+    found = password_id(result.get("id")) if isinstance(result, dict) else None
+    if found is None:
+        raise LockRejectedError("Tuya Cloud stored the password but named no usable id")
+    return found
+
+
 def password_state(record: dict[str, Any]) -> PasswordState | None:
     """Where a listed password stands, read with its own protocol's `phase` numbers.
 

@@ -227,10 +227,3 @@ def load_profiles(*extra: Path) -> dict[str, PinProfile]:
     for path in extra:
         profiles.update(read_profiles(path))
     return profiles
-
-
-def migrate_profile_id(profile_id: str) -> str | None:
-    """The profile an old subentry moves to: itself when current, else its legacy mapping."""
-    if profile_id in LEGACY_PROFILES:
-        return LEGACY_PROFILES[profile_id]
-    return profile_id

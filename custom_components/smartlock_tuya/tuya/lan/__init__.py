@@ -1,9 +1,11 @@
 """The LAN backend: tinytuya's local protocol over asyncio, one shared connection per device.
 
 `wire` frames and encrypts with tinytuya's helpers, `link` is one TCP connection as an asyncio
-protocol, `connection` keeps a device's (or gateway's) session alive and routes its pushes,
-`pool` shares a connection among the locks behind one gateway, `reports` reads what a lock
-answers, and `backend` holds the PIN logic of `LanBackend`.
+protocol, `connection` keeps a device's (or gateway's) session open and routes its pushes,
+`heartbeat` keeps an idle session alive (`pacing` spreads the pings), `pool` shares a
+connection among the locks behind one gateway, `reports` reads what a lock answers, `confirm`
+waits for the report that confirms a command, and `backend` holds the PIN logic of
+`LanBackend`.
 """
 
 from __future__ import annotations

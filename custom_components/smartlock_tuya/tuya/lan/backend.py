@@ -10,7 +10,7 @@ never confirms it. Which DP, which bytes and which report answers which command 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 import itertools
 import logging
@@ -30,13 +30,7 @@ from custom_components.smartlock_tuya.tuya.backend import (
     PinUnlockEvent,
     StatusEvent,
 )
-from custom_components.smartlock_tuya.tuya.codecs import (
-    CODECS,
-    PinPayload,
-    PinReport,
-    ReportStatus,
-    encode_raw,
-)
+from custom_components.smartlock_tuya.tuya.codecs import CODECS, PinPayload, PinReport, ReportStatus
 from custom_components.smartlock_tuya.tuya.errors import (
     DeleteRefusedError,
     DuplicatePinError,
@@ -48,6 +42,7 @@ from custom_components.smartlock_tuya.tuya.errors import (
 )
 from custom_components.smartlock_tuya.tuya.profiles import PinProfile
 
+from .confirm import Confirmations, Resend
 from .connection import (
     AUTO,
     BACKOFF_MAX,
@@ -57,12 +52,10 @@ from .connection import (
     LanConnection,
 )
 from .pool import ConnectionPool, shared_pool
-from .reports import Waiter, checked, dps_of, report_waiter, slot_of
+from .reports import checked, dps_of, slot_of
 from .wire import VERSIONS
 
 _LOGGER = logging.getLogger(__name__)
-
-type Resend = Callable[[LanConnection], Awaitable[None]]
 
 #: How long ago the probe's window ended, and how long it lasted (`_prove_free`).
 PROBE_AGE = 2 * 86_400
@@ -117,9 +110,14 @@ class LanBackend(LockBackend):
         }
         self._connection: LanConnection | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self._confirm_timeout = confirm_timeout
+        self._confirmations = Confirmations(
+            device_id=device_id,
+            node_id=node_id,
+            codec=self._codec,
+            timeout=confirm_timeout,
+            on_confirmed=self._confirmed,
+        )
         self._uuids = itertools.cycle(range(1, 0xFFFF))
-        self._waiter: Waiter | None = None
         self._refresh: asyncio.Task[None] | None = None
         self.last_status = LockStatus()
         self.capabilities = Capabilities(
@@ -145,6 +143,10 @@ class LanBackend(LockBackend):
                 self.node_id, self._on_report, self._on_state
             )
         return self._connection
+
+    def _confirmed(self) -> None:
+        """The lock confirmed a command: it is there."""
+        self.available = True
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -204,8 +206,7 @@ class LanBackend(LockBackend):
         dps = dps_of(body)
         if dps is None:
             return
-        if self._waiter is not None:
-            self._waiter(dps)
+        self._confirmations.offer(dps)
         self._take_dps(dps)
 
     def _take_dps(self, dps: dict[str, Any] | None, *, emit: bool = True) -> None:
@@ -302,7 +303,7 @@ class LanBackend(LockBackend):
         Should the delete go unanswered too, the create is not sent again (a "duplicate"
         would then be ambiguous): the `LockTimeoutError` ends it, unconfirmed.
         """
-        await self._exchange(
+        await self._confirmations.exchange(
             connection,
             self.profile.dps.delete,
             self._codec.encode_delete(ref=ref, slot=ref, uuid=next(self._uuids)),
@@ -397,30 +398,8 @@ class LanBackend(LockBackend):
         async with self.connection.exclusive() as connection:
             if probe:
                 await connection.probe()
-            report = await self._exchange(connection, dp, data, decode, before_resend)
+            report = await self._confirmations.exchange(connection, dp, data, decode, before_resend)
         return checked(report, ok)
-
-    async def _exchange(
-        self,
-        connection: LanConnection,
-        dp: int,
-        data: bytes,
-        decode: Callable[[bytes], PinReport],
-        before_resend: Resend | None = None,
-    ) -> PinReport:
-        """Send a PIN command on a held connection and wait for the report that answers it."""
-        reported: asyncio.Future[PinReport] = asyncio.get_running_loop().create_future()
-        waiter = report_waiter(
-            codec=self._codec,
-            dp=dp,
-            command=data,
-            decode=decode,
-            reported=reported,
-            device_id=self.device_id,
-        )
-        return await self._send_and_wait(
-            connection, {str(dp): encode_raw(data)}, waiter, reported, before_resend
-        )
 
     # -- lock control --------------------------------------------------------------------------
 
@@ -447,46 +426,6 @@ class LanBackend(LockBackend):
                 moved.set_result(True)
 
         async with self.connection.exclusive() as connection:
-            await self._send_and_wait(connection, {str(control): value}, wait_for_state, moved)
-
-    async def _send_and_wait[T](
-        self,
-        connection: LanConnection,
-        dps: dict[str, Any],
-        waiter: Waiter,
-        confirmed: asyncio.Future[T],
-        before_resend: Resend | None = None,
-    ) -> T:
-        """Send a CONTROL and wait for the report `waiter` recognises; if lost, send it again.
-
-        `before_resend`, when given, runs before the second attempt, on the held connection;
-        a command dropped with its session after it left is then left to it too, instead of
-        being re-sent by the connection as it is.
-        """
-        message = connection.device(self.device_id, self.node_id).generate_payload(
-            command_types.CONTROL, dps
-        )
-        outer, self._waiter = self._waiter, waiter
-        try:
-            for attempt in (1, 2):
-                if attempt == 2 and before_resend is not None:
-                    self._waiter = outer
-                    await before_resend(connection)
-                    self._waiter = waiter
-                try:
-                    await connection.send(message, resend=before_resend is None)
-                    async with asyncio.timeout(self._confirm_timeout):
-                        result = await asyncio.shield(confirmed)
-                except LockTimeoutError:
-                    if attempt == 2:
-                        raise
-                except TimeoutError:
-                    if attempt == 2:
-                        raise LockTimeoutError("the lock did not confirm the operation") from None
-                else:
-                    self.available = True
-                    return result
-            raise AssertionError("unreachable")
-        finally:
-            self._waiter = outer
-            confirmed.cancel()
+            await self._confirmations.send_and_wait(
+                connection, {str(control): value}, wait_for_state, moved
+            )

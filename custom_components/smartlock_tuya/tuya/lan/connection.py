@@ -11,19 +11,8 @@ connections on one grid so they share wake-ups) and no thread at all, where the 
 keep-alive this replaces cost ~35 loop wake-ups, ~130-230 thread context switches and 30
 executor jobs a minute; a push reaches listeners in about half a millisecond, not up to 2.5 s.
 
-Heartbeat: devices close a client that sends nothing for about 30 s ("Devices will close the
-connection if they do not receive data every 30 seconds", tinytuya
-`examples/nowait_send_receive.py`, which pings every 9 s; tinytuya's `Monitor` and
-`examples/monitor.py` use 12 s; the simulator's figure is openHAB's "typically ~30 seconds").
-We ping only after 18-24 s (`heartbeat_interval`, on a grid) without sending anything, which
-leaves 6 s - far more than a LAN round trip - before the device gives up on us. On the
-simulator a ping at 2/3 of its idle timeout keeps one session indefinitely and one at 7/6 of
-it is dropped (benchmark and tests). Whether a ping was answered is checked when the next one
-is due, on the wake-up that ping needs anyway, not by a deadline timer of its own (that cost a
-lone connection one more loop wake-up per ping, `idle_ha`); a ping unanswered by then (one
-interval: less than the device's own idle timeout) drops the session and reconnects. A
-per-loop budget (`pacing.py`) caps the pings sent in one loop iteration, so hundreds of
-connections on one grid instant never stall the loop.
+The keep-alive (a ping after 18-24 s of silence, on a grid shared by every connection, and a
+session dropped when a ping goes unanswered) is `heartbeat.py`'s.
 
 A device serves one local client, so all locks behind one gateway share one `LanConnection`,
 and reports are routed by the `cid` they carry (tinytuya `XenonDevice._process_message`
@@ -37,7 +26,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 import logging
-import math
 from typing import Any, Final
 
 import tinytuya
@@ -50,8 +38,8 @@ from custom_components.smartlock_tuya.tuya.errors import (
     LockTimeoutError,
 )
 
+from .heartbeat import Heartbeat
 from .link import REFUSED, Link
-from .pacing import ping_budget
 from .wire import VERSIONS, Frame, Wire
 
 _LOGGER = logging.getLogger(__name__)
@@ -108,25 +96,28 @@ class LanConnection:
         self.version: str | None = None if version == AUTO else version
         self._versions = VERSIONS if version == AUTO else (version,)
         self._timeout = timeout
-        self._heartbeat_interval = heartbeat_interval
         self._backoff_start, self._backoff_max = backoff
         self._backoff = self._backoff_start
         self._link: Link | None = None
         self._open_lock = asyncio.Lock()
         self._command_lock = asyncio.Lock()
         self._subscribers: list[_Subscriber] = []
-        self._heartbeat: asyncio.Handle | None = None
-        #: The last ping's (`heard_at`, `sent_at`) as it went out, until it is judged.
-        self._ping: tuple[float, float] | None = None
+        self.heartbeat = Heartbeat(
+            interval=heartbeat_interval, device_id=device_id, ping=self._ping_message
+        )
         self._retry: asyncio.TimerHandle | None = None
         self._reconnect: asyncio.Task[None] | None = None
         self._devices: dict[str | None, Any] = {}
         self._paused = False
         self._closed = False
         self.available = False
-        #: Frames sent to keep the session alive, and sessions opened (for tests and benchmarks).
-        self.heartbeats = 0
+        #: Sessions opened (for tests and benchmarks).
         self.sessions = 0
+
+    @property
+    def heartbeats(self) -> int:
+        """Frames sent to keep the session alive (for tests and benchmarks)."""
+        return self.heartbeat.count
 
     @property
     def paused(self) -> bool:
@@ -218,8 +209,7 @@ class LanConnection:
                 self.version = version
                 self.sessions += 1
                 self._backoff = self._backoff_start
-                self._ping = None
-                self._arm_heartbeat()
+                self.heartbeat.start(self._link)
                 self._set_available(True)
                 return
             self._set_available(False)
@@ -306,57 +296,11 @@ class LanConnection:
         Call inside `exclusive`, before a command that must not be sent twice: it then goes
         out on a session that just answered, not on one the device closed while idle.
         """
-        await self.send(self.device().generate_payload(command_types.HEART_BEAT))
+        await self.send(self._ping_message())
 
-    # -- heartbeat -----------------------------------------------------------------------------
-
-    def _due(self, sent_at: float) -> float:
-        """When to ping after a frame sent at `sent_at`: on a shared grid of the loop's clock.
-
-        Rounding down to a quarter of the interval makes every connection's ping fall on the
-        same few instants, so the loop wakes once for many of them (measured: a finer grid of
-        an eighth shares less, 3.6 against 2.1 wake-ups a minute per connection for 20); a ping
-        is then due between 3/4 and all of the interval after the last frame.
-        """
-        grid = self._heartbeat_interval / 4
-        return math.floor((sent_at + self._heartbeat_interval) / grid) * grid
-
-    def _arm_heartbeat(self) -> None:
-        """One timer per connection, due about `heartbeat_interval` after the last frame sent."""
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-        link = self._link
-        if link is None:
-            return
-        loop = asyncio.get_running_loop()
-        self._heartbeat = loop.call_at(self._due(link.sent_at), self._beat)
-
-    def _beat(self) -> None:
-        self._heartbeat = None
-        link = self._link
-        if link is None or not link.connected:
-            return
-        if self._ping is not None:
-            heard_before, sent = self._ping
-            self._ping = None
-            # Nothing heard since the ping and nothing sent after it (a command in flight has
-            # its own timeout): the device, or the path to it, is gone.
-            if link.heard_at == heard_before and link.sent_at == sent:
-                _LOGGER.debug("Lock %s missed a heartbeat: reconnecting", self.device_id)
-                link.abort(LockOfflineError("the lock stopped answering"))
-                return
-        loop = asyncio.get_running_loop()
-        if loop.time() < self._due(link.sent_at):
-            self._arm_heartbeat()  # a command spoke meanwhile: that kept the session alive
-            return
-        if not ping_budget().take():
-            self._heartbeat = loop.call_soon(self._beat)  # this iteration sent its share
-            return
-        message = self.device().generate_payload(command_types.HEART_BEAT)
-        link.write(link.wire.encode(message.cmd, bytes(message.payload)))
-        self.heartbeats += 1
-        self._ping = (link.heard_at, link.sent_at)
-        self._arm_heartbeat()
+    def _ping_message(self) -> Any:
+        """A heartbeat as tinytuya builds it for this session's version."""
+        return self.device().generate_payload(command_types.HEART_BEAT)
 
     # -- drops and reconnects ------------------------------------------------------------------
 
@@ -364,7 +308,7 @@ class LanConnection:
         if link is not self._link:
             return
         self._link = None
-        self._cancel_timers()
+        self.heartbeat.stop()
         self._set_available(False)
         if not self._closed and not self._paused and self._subscribers:
             _LOGGER.debug("Lock %s dropped the connection: %s", self.device_id, failure)
@@ -395,12 +339,6 @@ class LanConnection:
             return
         self._reconnect = None
 
-    def _cancel_timers(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-        self._heartbeat = None
-        self._ping = None
-
     # -- giving the device up ------------------------------------------------------------------
 
     @asynccontextmanager
@@ -422,7 +360,7 @@ class LanConnection:
             self._retry.cancel()
             self._retry = None
         link, self._link = self._link, None
-        self._cancel_timers()
+        self.heartbeat.stop()
         if link is not None:
             link.abort()
         self._set_available(False)

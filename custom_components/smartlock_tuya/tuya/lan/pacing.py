@@ -1,7 +1,7 @@
 """How many heartbeats one event-loop iteration may send: the rest wait for the next ones.
 
 Every connection's ping falls on one shared grid so that a few locks share loop wake-ups
-(`connection.py` `_due`). With hundreds of connections that puts about a quarter of them on
+(`heartbeat.py` `Heartbeat.due`). With hundreds of connections that puts about a quarter of them on
 one instant, and asyncio runs every timer that is due in the same iteration: measured with
 500 locks in Home Assistant (`scale_ha`, benchmarks/README.md), each such instant stalled the
 loop 20-80 ms framing, encrypting and writing ~125 pings. A per-loop budget lets the first
