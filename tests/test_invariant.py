@@ -203,6 +203,11 @@ FOUND: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("crash_after_next_write", {"lock": "loft"}),
         ("regenerate_pin", {"pick": 0}),
     ],
+    "revoked_by_the_user_then_a_lock_added": [
+        ("book", {"listing": "L-loft", "arrive": 0, "nights": 2, "webhook": True}),
+        ("revoke_guest_pin", {"pick": 0}),
+        ("remap_lock", {"lock": "door", "listings": ["L-beach", "L-loft"]}),
+    ],
     "regenerated_crash_after_write": [
         ("book", {"listing": "L-beach", "arrive": 0, "nights": 1, "webhook": True}),
         ("crash_after_next_write", {"lock": "door"}),
