@@ -198,6 +198,16 @@ FOUND: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("lose_replies", {"lock": "gate", "count": 2}),
         ("regenerate_pin", {"pick": 0}),
     ],
+    "regenerated_crash_after_zigbee_delete": [
+        ("book", {"listing": "L-loft", "arrive": 0, "nights": 1, "webhook": True}),
+        ("crash_after_next_write", {"lock": "loft"}),
+        ("regenerate_pin", {"pick": 0}),
+    ],
+    "revoked_by_the_user_then_a_lock_added": [
+        ("book", {"listing": "L-loft", "arrive": 0, "nights": 2, "webhook": True}),
+        ("revoke_guest_pin", {"pick": 0}),
+        ("remap_lock", {"lock": "door", "listings": ["L-beach", "L-loft"]}),
+    ],
     "regenerated_crash_after_write": [
         ("book", {"listing": "L-beach", "arrive": 0, "nights": 1, "webhook": True}),
         ("crash_after_next_write", {"lock": "door"}),

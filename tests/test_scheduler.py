@@ -288,3 +288,12 @@ def test_clock_set_back_reopens_no_ended_window() -> None:
     ]
     # Nothing live goes: a window still open at the latest plan is left alone.
     assert plan({KEY: want()}, active, back, complete=True, ended_by=ended - H) == []
+
+
+def test_revoked_reservation_gets_no_new_lock() -> None:
+    """A lock added to the listing of a reservation a user revoked does not get its PIN."""
+    other = CredentialKey("R-1", "lock-b")
+    stored = {KEY: have(S.REVOKED, revoked_by_user=True)}
+    assert plan({KEY: want(), other: want(key=other)}, stored, T0, complete=True) == []
+    stored = {KEY: have(S.REVOKED)}  # revoked by Stays (a cancellation): a new lock is fine
+    assert verbs(plan({other: want(key=other)}, stored, T0, complete=True)) == [(Verb.ADD, "R-1")]

@@ -27,7 +27,6 @@ from .tuya import (
     LockError,
     LockOfflineError,
     LockRejectedError,
-    LockTimeoutError,
     PinRequest,
     PinWindow,
     UnsupportedOperationError,
@@ -58,8 +57,6 @@ OFFLINE_ERROR: Final = "revoke: offline_pin_still_valid"
 DUPLICATE_TRIES: Final = 3
 #: Why a PIN waits out its window: the lock may hold it under an id nobody can learn.
 UNCONFIRMED_ERROR: Final = "create: unconfirmed"
-#: A delete that got no answer: the lock may have applied it.
-_LOST_REVOKE: Final = f"revoke: {LockTimeoutError.__name__}"
 #: A revoke that failed so leaves the PIN where it was: refused, or never sent.
 _KEPT_BY_FAILED_REVOKE: Final = frozenset(
     f"revoke: {error.__name__}" for error in (*NOT_APPLIED, LockOfflineError)
@@ -256,13 +253,15 @@ class LockOperations(PinChoice):
 
     @staticmethod
     def _maybe_deleted(credential: Credential, lock: LockRuntime, err: LockError) -> bool:
-        """Whether a refused delete may only mean that the last, unanswered one went through.
+        """Whether a refused delete may only mean that an earlier one went through.
 
-        Only where we choose the lock-side id (`resend_create`) can the slot be found again.
+        An earlier delete whose answer was lost, or died with the process before the save,
+        leaves nothing to delete, and a lock with no "absent" answer (Zigbee DP 25) refuses
+        that. Where we choose the lock-side id (`resend_create`) the slot is asked for again:
+        a lock that holds it refuses the create, one that does not makes it anew.
         """
         return (
             isinstance(err, LockRejectedError)
-            and credential.last_error == _LOST_REVOKE
             and credential.lock_pin_id is not None
             and lock.backend.capabilities.resend_create
         )
@@ -343,9 +342,9 @@ class LockOperations(PinChoice):
             return
         except LockError as err:
             if self._maybe_deleted(credential, lock, err):
-                # Refused now, after a delete whose answer was lost: the PIN may be gone (a
-                # lock that has no "absent" answer refuses a delete of nothing). Its slot is
-                # asked for again with the same reference, then deleted (see `_clear`).
+                # Refused: the PIN may be gone already (a lock that has no "absent" answer
+                # refuses a delete of nothing). Its slot is asked for again with the same
+                # reference, then deleted (see `_clear`).
                 credential.unconfirmed, credential.lock_pin_id = True, None
             manager.alerts.failed(credential, "revoke", err)
             await manager.store.async_save()

@@ -245,12 +245,14 @@ def plan(
     is not opened again when the clock is set back (an NTP correction).
     """
     over = max(now, ended_by) if ended_by is not None else now
+    # A reservation a user revoked gets no PIN on a lock added to its listing later either.
+    revoked = {key.reservation_id for key, have in stored.items() if have.revoked_by_user}
     actions: list[Action] = []
     rechecks: set[str] = set()
     for key in sorted(desired.keys() | stored.keys()):
         want, have = desired.get(key), stored.get(key)
         if have is None:
-            if want is not None and want.ends > over:
+            if want is not None and want.ends > over and key.reservation_id not in revoked:
                 actions.append(Action(verb=Verb.ADD, key=key, desired=want))
             continue
         action = _step(
