@@ -22,6 +22,7 @@ from .pins import generate
 from .scheduler import Action, Credential, CredentialKey, CredentialState, Verb
 from .tuya import (
     CreatedPin,
+    DeleteRefusedError,
     DuplicatePinError,
     InvalidPinError,
     LockError,
@@ -258,10 +259,13 @@ class LockOperations(PinChoice):
         An earlier delete whose answer was lost, or died with the process before the save,
         leaves nothing to delete, and a lock with no "absent" answer (Zigbee DP 25) refuses
         that. Where we choose the lock-side id (`resend_create`) the slot is asked for again:
-        a lock that holds it refuses the create, one that does not makes it anew.
+        a lock that holds it refuses the create, one that does not makes it anew. A backend
+        that already proved the id taken (`DeleteRefusedError`) leaves nothing to ask: the
+        delete itself is tried again.
         """
         return (
             isinstance(err, LockRejectedError)
+            and not isinstance(err, DeleteRefusedError)
             and credential.lock_pin_id is not None
             and lock.backend.capabilities.resend_create
         )
