@@ -10,7 +10,12 @@ from typing import Any
 
 from homeassistant.util import dt as dt_util
 
-from custom_components.smartlock_tuya.tuya import LanBackend, PinRequest, PinWindow, load_profiles
+from custom_components.smartlock_tuya.tuya import (
+    CredentialRequest,
+    CredentialWindow,
+    LanBackend,
+    load_profiles,
+)
 
 KEY = "0123456789abcdef"
 #: Home Assistant's default executor size (homeassistant/runner.py, MAX_EXECUTOR_WORKERS).
@@ -51,11 +56,11 @@ def backend(
     )
 
 
-def request(ref: int, pin: str) -> PinRequest:
+def request(ref: int, pin: str) -> CredentialRequest:
     """A PIN open from an hour ago to three hours ahead."""
     now = dt_util.utcnow()
-    window = PinWindow(starts=now - timedelta(hours=1), ends=now + timedelta(hours=3))
-    return PinRequest(ref=ref, pin=pin, window=window, name="Maria")
+    window = CredentialWindow(starts=now - timedelta(hours=1), ends=now + timedelta(hours=3))
+    return CredentialRequest(ref=ref, pin=pin, window=window, name="Maria")
 
 
 def pin_for(number: int) -> str:

@@ -60,7 +60,7 @@ def _in(moments: Counter[datetime], start: datetime, end: datetime) -> tuple[int
 
 
 def run() -> Report:
-    """Arm the timers the way `PinManager._arm_timers` does, then look at the next hours."""
+    """Arm the timers the way `CredentialManager._arm_timers` does, then look at the next hours."""
     report = Report(name="idle")
     desired, stored = _healthy(NOW)
     wakes = Counter(

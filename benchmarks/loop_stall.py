@@ -113,7 +113,10 @@ async def _scenario(
         idle = await _phase([asyncio.sleep(1.0)])
         connect = await _phase([capped(lan.connect()) for lan in backends])
         create = await _phase(
-            [capped(lan.create_pin(request(1, pin_for(n)))) for n, lan in enumerate(backends)]
+            [
+                capped(lan.create_credential(request(1, pin_for(n))))
+                for n, lan in enumerate(backends)
+            ]
         )
     finally:
         await asyncio.gather(*(lan.close() for lan in backends), return_exceptions=True)

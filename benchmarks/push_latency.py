@@ -53,9 +53,9 @@ async def _measure(version: str, report: Report) -> None:
         for ref in range(1, CREATES + 1):
             pin_request = request(ref, pin_for(ref))
             started = time.perf_counter()
-            created = await asyncio.wait_for(lan.create_pin(pin_request), timeout=15)
+            created = await asyncio.wait_for(lan.create_credential(pin_request), timeout=15)
             latencies.append(time.perf_counter() - started)
-            await asyncio.wait_for(lan.delete_pin(created.lock_pin_id, ref), timeout=15)
+            await asyncio.wait_for(lan.delete_credential(created.lock_pin_id, ref), timeout=15)
         await lan.close()
         assert not lock.pins, "every PIN was deleted again"
     finally:

@@ -1,9 +1,9 @@
 """Startup with 500 locks and 20,000 stored credentials: load the store file, then plan once.
 
 Home Assistant's `Store` reads its file with `homeassistant.util.json.load_json` (orjson) in
-the executor and hands `data` to `LifecycleStore.async_load`, which parses each record with
+the executor and hands `data` to `CredentialStore.async_load`, which parses each record with
 `storage._credential` / `_stay`. This benchmark writes a file of the store's shape (the
-`{"version", "minor_version", "key", "data"}` envelope around `LifecycleStore._dump()`'s
+`{"version", "minor_version", "key", "data"}` envelope around `CredentialStore._dump()`'s
 output, built with the same `_dump_*` functions), then times those same steps.
 """
 

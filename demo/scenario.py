@@ -208,13 +208,17 @@ def pin_changes(locks: list[RunningLock]) -> list[str]:
     """Lines describing PINs written to or removed from the simulated locks since last asked."""
     lines: list[str] = []
     for running in locks:
-        now = {slot: stored.pin for slot, stored in running.lock.pins.items()}
-        for slot, pin in sorted(now.items()):
-            if running.seen.get(slot) != pin:
-                lines.append(f"{running.spec.name}: PIN {masked(pin)} written (slot {slot})")
-        for slot, pin in sorted(running.seen.items()):
-            if slot not in now:
-                lines.append(f"{running.spec.name}: PIN {masked(pin)} removed (slot {slot})")
+        now = {lock_pin_id: stored.pin for lock_pin_id, stored in running.lock.pins.items()}
+        for lock_pin_id, pin in sorted(now.items()):
+            if running.seen.get(lock_pin_id) != pin:
+                lines.append(
+                    f"{running.spec.name}: PIN {masked(pin)} written (lock_pin_id {lock_pin_id})"
+                )
+        for lock_pin_id, pin in sorted(running.seen.items()):
+            if lock_pin_id not in now:
+                lines.append(
+                    f"{running.spec.name}: PIN {masked(pin)} removed (lock_pin_id {lock_pin_id})"
+                )
         running.seen = now
     return lines
 

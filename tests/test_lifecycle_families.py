@@ -18,7 +18,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartlock_tuya.const import DOMAIN, SUBENTRY_LOCK
-from custom_components.smartlock_tuya.credential_requests import RequestError
+from custom_components.smartlock_tuya.owner_requests import RequestError
 from custom_components.smartlock_tuya.scheduler import CredentialKey, CredentialState
 from simulators.stays_server import StaysSimulator
 from simulators.tuya_cloud import FakeTuyaCloud
@@ -158,14 +158,14 @@ async def test_duplicate_is_chosen_again_at_once_and_the_guest_told_it(
 async def test_staff_pin_the_lock_holds_already_is_pin_in_use(
     hass: HomeAssistant, account: StaysSimulator, gateway: SimulatedGateway
 ) -> None:
-    """A caller-given staff PIN the lock refuses as a duplicate: a clear `pin_in_use`."""
+    """A caller-given staff credential the lock refuses as a duplicate: a clear `pin_in_use`."""
     sub = _sub(gateway)
     _foreign_pin(sub, "482913")
     entry = account_entry(account, _zigbee(gateway))
     await _start(hass, entry, {})
     manager = _manager(entry)
     with pytest.raises(RequestError, match="pin_in_use"):
-        await manager.requests.async_create_staff_pin(
+        await manager.requests.async_create_staff_credential(
             ZIGBEE_SUBENTRY, "Cleaner", at(10, 9), at(10, 17), "482913"
         )
     await settle(hass)
@@ -195,8 +195,8 @@ async def test_generated_staff_pin_is_chosen_again_on_a_duplicate(
         )
 
     _foreign_pin(sub, first)
-    with patch("custom_components.smartlock_tuya.credential_requests.generate", pick):
-        staff = await manager.requests.async_create_staff_pin(
+    with patch("custom_components.smartlock_tuya.owner_requests.generate", pick):
+        staff = await manager.requests.async_create_staff_credential(
             ZIGBEE_SUBENTRY, "Cleaner", at(10, 9), at(10, 17), None
         )
     assert real(ZIGBEE_SUBENTRY) == 6
@@ -413,7 +413,7 @@ async def test_zigbee_delete_whose_answer_was_lost_is_confirmed(
 ) -> None:
     """A cancellation's delete the lock applied without an answer ends revoked, not stuck.
 
-    A Zigbee lock has no "absent" answer: the retried delete is refused. The slot is then
+    A Zigbee lock has no "absent" answer: the retried delete is refused. Its lock_pin_id is then
     asked for again with the same id (the lock makes it anew), and deleted.
     """
     sub = _sub(gateway)

@@ -32,9 +32,9 @@ from custom_components.smartlock_tuya.ha_compat import get_device
 from custom_components.smartlock_tuya.profile_choice import allowed_lengths
 from custom_components.smartlock_tuya.tuya import (
     ConnectionPool,
+    CredentialRequest,
+    CredentialWindow,
     LanBackend,
-    PinRequest,
-    PinWindow,
     load_profiles,
 )
 from simulators.stays_server import StaysSimulator
@@ -162,11 +162,11 @@ async def test_keypad_and_thumb_turn_pushed(
     backend = runtime.backend
 
     now = dt_util.utcnow()
-    created = await backend.create_pin(
-        PinRequest(
+    created = await backend.create_credential(
+        CredentialRequest(
             ref=3,
             pin="482913",
-            window=PinWindow(starts=now - timedelta(hours=1), ends=now + timedelta(hours=2)),
+            window=CredentialWindow(starts=now - timedelta(hours=1), ends=now + timedelta(hours=2)),
             name="Maria",
         )
     )

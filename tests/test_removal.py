@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartlock_tuya.const import CONF_HOST, CONF_PROFILE, DOMAIN, SUBENTRY_LOCK
 from custom_components.smartlock_tuya.removal import ISSUE_PINS_LEFT
 from custom_components.smartlock_tuya.scheduler import CredentialState
-from custom_components.smartlock_tuya.storage import LifecycleStore
+from custom_components.smartlock_tuya.storage import CredentialStore
 from simulators.stays_server import FaultKind, StaysSimulator
 from simulators.tuya_lock import SimulatedLock
 
@@ -49,7 +49,7 @@ def _issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
 
 
 async def _stored_state(hass: HomeAssistant, entry: MockConfigEntry) -> CredentialState:
-    data = await LifecycleStore(hass, entry.entry_id).async_load()
+    data = await CredentialStore(hass, entry.entry_id).async_load()
     return data.credentials[MARIA].state
 
 

@@ -151,7 +151,7 @@ def test_reactivated_stay_comes_back_unless_a_user_revoked_it() -> None:
 
 def test_staff_pins_live_by_their_window_alone() -> None:
     """Ad-hoc PINs are not reservations: Stays' silence about them means nothing."""
-    staff = have(S.ACTIVE, lock_pin_id="9", adhoc=True)
+    staff = have(S.ACTIVE, lock_pin_id="9", staff=True)
     assert plan({}, {KEY: staff}, T0, complete=True) == []
     assert verbs(plan({}, {KEY: staff}, T0 + 96 * H, complete=True)) == [(Verb.REVOKE, "R-1")]
 
@@ -258,8 +258,8 @@ def test_unconfirmed_create_is_revoked_not_expired_or_forgotten() -> None:
 
 
 def test_staff_pin_pushed_at_once() -> None:
-    """Case 17: a staff PIN goes to the lock now, whoever waits for it."""
-    staff = have(S.SCHEDULED, adhoc=True, starts=T0 + 72 * H, ends=T0 + 80 * H)
+    """Case 17: a staff credential goes to the lock now, whoever waits for it."""
+    staff = have(S.SCHEDULED, staff=True, starts=T0 + 72 * H, ends=T0 + 80 * H)
     assert verbs(plan({}, {KEY: staff}, T0, complete=True)) == [(Verb.PUSH, "R-1")]
     assert wake_time(staff, T0) == T0
 

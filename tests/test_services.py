@@ -122,7 +122,7 @@ async def test_create_pin(
     lan_lock: SimulatedLock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A staff PIN goes on the lock at once, with its window; only the response shows it."""
+    """A staff credential goes on the lock at once, with its window; only the response shows it."""
     response = await call(
         hass,
         "create_pin",
@@ -147,7 +147,7 @@ async def test_create_pin(
     assert pin.isdigit()
     assert pins_on(lan_lock)[pin] == (at(10, 13), at(10, 17))
     credential = manager_of(started).credentials[key]
-    assert credential.adhoc
+    assert credential.staff
     assert credential.state is CredentialState.ACTIVE
 
     # The caller's own digits, with time zones given; no response asked for.
@@ -216,7 +216,8 @@ async def test_create_pin_rejected(
             await call(hass, "create_pin", data)
     assert len(lan_lock.commands) == commands
 
-    # Maria's PIN is free again once her window is over: a staff PIN goes to the lock at once.
+    # Maria's PIN is free again once her window is over: a staff credential goes to the lock at
+    # once.
     response = await call(
         hass,
         "create_pin",

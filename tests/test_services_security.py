@@ -1,4 +1,4 @@
-"""Who may hand out door codes, and what a staff PIN's caller learns from the lock.
+"""Who may hand out door codes, and what a staff credential's caller learns from the lock.
 
 Through the real actions, the simulated Stays and the simulated LAN lock.
 """
@@ -95,7 +95,7 @@ async def test_refused_staff_pin_is_an_error(
         await call(hass, "create_pin", STAFF, response=True)
     assert err.value.translation_key == "pin_refused"
     assert err.value.translation_placeholders == {"lock": "Front door"}
-    staff = [c for c in manager_of(started).credentials.values() if c.adhoc]
+    staff = [c for c in manager_of(started).credentials.values() if c.staff]
     assert [c.state for c in staff] == [CredentialState.REVOKED]
     assert set(pins_on(lan_lock)) == {manager_of(started).credentials[MARIA].pin}
 

@@ -12,7 +12,7 @@ from custom_components.smartlock_tuya.scheduler import CredentialKey, Credential
 from custom_components.smartlock_tuya.storage import (
     MAX_REF,
     RETENTION,
-    LifecycleStore,
+    CredentialStore,
     StoreTooNewError,
     parse_data,
 )
@@ -70,7 +70,7 @@ def test_bad_records_dropped_alone() -> None:
 
 async def test_round_trip_and_remove(hass: HomeAssistant) -> None:
     """What is saved loads back the same; removing the entry removes the file."""
-    store = LifecycleStore(hass, "entry")
+    store = CredentialStore(hass, "entry")
     await store.async_load()
     store.data = parse_data(
         {
@@ -83,7 +83,7 @@ async def test_round_trip_and_remove(hass: HomeAssistant) -> None:
     store.audit("pushed", CredentialKey("R-1", "lock"))
     store.record_webhook("reservation.modified", "R-1", "applied")
     await store.async_save()
-    loaded = await LifecycleStore(hass, "entry").async_load()
+    loaded = await CredentialStore(hass, "entry").async_load()
     assert loaded.credentials == store.data.credentials
     assert loaded.stays == store.data.stays
     assert loaded.latest == store.data.latest is not None
@@ -92,7 +92,7 @@ async def test_round_trip_and_remove(hass: HomeAssistant) -> None:
     store.data.last_refs.clear()
     assert store.next_ref("lock") != 1  # a lock first seen starts at a random reference
     await store.async_remove()
-    assert (await LifecycleStore(hass, "entry").async_load()).credentials == {}
+    assert (await CredentialStore(hass, "entry").async_load()).credentials == {}
 
 
 async def test_newer_store_is_refused_not_rewritten(
@@ -105,7 +105,7 @@ async def test_newer_store_is_refused_not_rewritten(
         "key": "smartlock_tuya.entry",
         "data": {"credentials": [GOOD], "new_things": [1]},
     }
-    store = LifecycleStore(hass, "entry")
+    store = CredentialStore(hass, "entry")
     with pytest.raises(StoreTooNewError):
         await store.async_load()
     with pytest.raises(RuntimeError):
@@ -116,7 +116,7 @@ async def test_newer_store_is_refused_not_rewritten(
 
 def test_references_never_reused() -> None:
     """A freed reference is not handed out again while any stored credential holds it."""
-    store = LifecycleStore.__new__(LifecycleStore)
+    store = CredentialStore.__new__(CredentialStore)
     store.data = parse_data(
         {"credentials": [{**GOOD, "state": "revoked"}], "last_refs": {"lock": MAX_REF - 1}}
     )
@@ -126,7 +126,7 @@ def test_references_never_reused() -> None:
 
 def test_references_stay_within_the_codec_range() -> None:
     """A Zigbee lock's ids (1-999): the count wraps within them, past every id still held."""
-    store = LifecycleStore.__new__(LifecycleStore)
+    store = CredentialStore.__new__(CredentialStore)
     store.data = parse_data(
         {
             "credentials": [
@@ -157,7 +157,7 @@ def test_references_stay_within_the_codec_range() -> None:
 
 def test_prune_after_retention() -> None:
     """Revoked credentials and past stays go once `RETENTION` has passed; live ones stay."""
-    store = LifecycleStore.__new__(LifecycleStore)
+    store = CredentialStore.__new__(CredentialStore)
     store.data = parse_data(
         {
             "credentials": [

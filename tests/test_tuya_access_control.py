@@ -21,12 +21,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartlock_tuya.const import CONF_PROFILE
 from custom_components.smartlock_tuya.tuya import (
+    CredentialRequest,
+    CredentialUnlockEvent,
+    CredentialWindow,
     LanBackend,
     LockEvent,
     LockFullError,
-    PinRequest,
-    PinUnlockEvent,
-    PinWindow,
     load_profiles,
 )
 from simulators.tuya.access_control import PasswordCommand, reply
@@ -95,10 +95,10 @@ async def panel(
     await device.stop()
 
 
-def _request(ref: int, pin: str) -> PinRequest:
+def _request(ref: int, pin: str) -> CredentialRequest:
     now = dt_util.utcnow()
-    window = PinWindow(starts=now - timedelta(hours=1), ends=now + timedelta(hours=3))
-    return PinRequest(ref=ref, pin=pin, window=window, name="Maria")
+    window = CredentialWindow(starts=now - timedelta(hours=1), ends=now + timedelta(hours=3))
+    return CredentialRequest(ref=ref, pin=pin, window=window, name="Maria")
 
 
 async def test_create_unlock_delete_through_tinytuya(panel: SimulatedLock) -> None:
@@ -117,7 +117,7 @@ async def test_create_unlock_delete_through_tinytuya(panel: SimulatedLock) -> No
 
     def listen(event: LockEvent) -> None:
         events.append(event)
-        if isinstance(event, PinUnlockEvent):
+        if isinstance(event, CredentialUnlockEvent):
             unlocked.set()
 
     backend.add_listener(listen)
@@ -125,32 +125,32 @@ async def test_create_unlock_delete_through_tinytuya(panel: SimulatedLock) -> No
         status = await backend.connect()
         assert status.protocol_version == panel.version
         assert (backend.last_status.locked, backend.last_status.battery) == (None, None)
-        created = await backend.create_pin(_request(41, "97531"))
+        created = await backend.create_credential(_request(41, "97531"))
         assert panel.pins[int(created.lock_pin_id)].pin == "97531"
         assert await panel.keypad("97531")
         async with asyncio.timeout(5):
             await unlocked.wait()
-        assert [e.lock_pin_id for e in events if isinstance(e, PinUnlockEvent)] == ["0"]
+        assert [e.lock_pin_id for e in events if isinstance(e, CredentialUnlockEvent)] == ["0"]
 
         moved = _request(41, "97531")
-        moved = PinRequest(
+        moved = CredentialRequest(
             ref=41,
             pin="97531",
-            window=PinWindow(
+            window=CredentialWindow(
                 starts=moved.window.starts, ends=moved.window.ends + timedelta(days=1)
             ),
             name="Maria",
         )
-        assert await backend.modify_pin(created.lock_pin_id, moved) == created.lock_pin_id
+        assert await backend.modify_credential(created.lock_pin_id, moved) == created.lock_pin_id
         assert panel.pins[int(created.lock_pin_id)].end == moved.window.end_ts
-        await backend.delete_pin(created.lock_pin_id, ref=41)
+        await backend.delete_credential(created.lock_pin_id, ref=41)
         assert panel.pins == {}
-        await backend.delete_pin(created.lock_pin_id, ref=41)  # "no such password": done
+        await backend.delete_credential(created.lock_pin_id, ref=41)  # "no such password": done
 
-        await backend.create_pin(_request(42, "1111"))
-        await backend.create_pin(_request(43, "2222"))
+        await backend.create_credential(_request(42, "1111"))
+        await backend.create_credential(_request(43, "2222"))
         with pytest.raises(LockFullError):
-            await backend.create_pin(_request(44, "3333"))
+            await backend.create_credential(_request(44, "3333"))
     finally:
         await backend.close()
 

@@ -10,13 +10,13 @@ import pytest
 
 from custom_components.smartlock_tuya.tuya import (
     CloudBackend,
+    CredentialRequest,
+    CredentialWindow,
     InvalidPinError,
     LockAuthError,
     LockFullError,
     LockOfflineError,
     LockRejectedError,
-    PinRequest,
-    PinWindow,
     UnsupportedOperationError,
 )
 from custom_components.smartlock_tuya.tuya.cloud import our_name, ref_of
@@ -28,7 +28,7 @@ from simulators.tuya_cloud import FakeTuyaCloud, aes_decrypt, aes_encrypt
 from .conftest import CLOUD_ACCESS_ID, CLOUD_SECRET, WIFI, ZIGBEE
 
 STARTS = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)
-WINDOW = PinWindow(starts=STARTS, ends=STARTS + timedelta(days=3))
+WINDOW = CredentialWindow(starts=STARTS, ends=STARTS + timedelta(days=3))
 
 
 def _backend(
@@ -45,8 +45,8 @@ def _backend(
     )
 
 
-def _request(ref: int = 1, pin: str = "4829131", name: str = "Maria") -> PinRequest:
-    return PinRequest(ref=ref, pin=pin, window=WINDOW, name=name)
+def _request(ref: int = 1, pin: str = "4829131", name: str = "Maria") -> CredentialRequest:
+    return CredentialRequest(ref=ref, pin=pin, window=WINDOW, name=name)
 
 
 def test_ticket_crypto_against_an_independent_implementation() -> None:
@@ -75,27 +75,27 @@ async def test_create_list_delete(hass: HomeAssistant, fake: FakeTuyaCloud) -> N
     """The PIN reaches the cloud encrypted, is listed as ours, and goes on delete."""
     backend = _backend(hass, fake)
     await backend.connect()
-    created = await backend.create_pin(_request())
+    created = await backend.create_credential(_request())
     stored = fake.passwords[WIFI][int(created.lock_pin_id)]
     assert stored.pin == "4829131"  # decrypted by the fake with its own code
     assert (stored.effective_time, stored.invalid_time) == (WINDOW.start_ts, WINDOW.end_ts)
     assert created.pin is None
 
-    [pin] = await backend.list_pins()
+    [pin] = await backend.list_credentials()
     assert pin.lock_pin_id == created.lock_pin_id
     assert pin.window == WINDOW
 
-    await backend.delete_pin(created.lock_pin_id, ref=1)
+    await backend.delete_credential(created.lock_pin_id, ref=1)
     assert stored.deleted
-    assert await backend.list_pins() == []
-    await backend.delete_pin(created.lock_pin_id, ref=1)  # already gone: still fine
+    assert await backend.list_credentials() == []
+    await backend.delete_credential(created.lock_pin_id, ref=1)  # already gone: still fine
     await backend.close()
 
 
 async def test_foreign_passwords_are_not_listed(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
     """Passwords someone else made in the Tuya app are invisible to us."""
     backend = _backend(hass, fake)
-    await backend.create_pin(_request())
+    await backend.create_credential(_request())
     fake.passwords[WIFI][999] = type(next(iter(fake.passwords[WIFI].values())))(
         id=999,
         pin="1111111",
@@ -107,7 +107,7 @@ async def test_foreign_passwords_are_not_listed(hass: HomeAssistant, fake: FakeT
         phone=None,
         deleted=False,
     )
-    assert [pin.name for pin in await backend.list_pins()] == ["SLT00001 Maria"]
+    assert [pin.name for pin in await backend.list_credentials()] == ["SLT00001 Maria"]
 
 
 async def test_status(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
@@ -128,9 +128,9 @@ async def test_zigbee_pin_length(hass: HomeAssistant, fake: FakeTuyaCloud) -> No
     """A Zigbee lock takes exactly 6 digits; 7 is refused before anything is sent."""
     backend = _backend(hass, fake, ZIGBEE)
     with pytest.raises(InvalidPinError, match="exactly 6 digits"):
-        await backend.create_pin(_request(pin="4829131"))
+        await backend.create_credential(_request(pin="4829131"))
     assert not [path for _, path in fake.requests if path.endswith("temp-password")]
-    created = await backend.create_pin(_request(pin="482913"))
+    created = await backend.create_credential(_request(pin="482913"))
     assert fake.passwords[ZIGBEE][int(created.lock_pin_id)].pin == "482913"
 
 
@@ -154,9 +154,9 @@ async def test_errors_mapped(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
     backend = _backend(hass, fake)
     await backend.connect()
     fake.capacity = 1
-    await backend.create_pin(_request(ref=1))
+    await backend.create_credential(_request(ref=1))
     with pytest.raises(LockFullError):
-        await backend.create_pin(_request(ref=2, pin="4829132"))
+        await backend.create_credential(_request(ref=2, pin="4829132"))
     fake.capacity = 50
 
     fake.inject_error(2001, "device is offline", path_prefix="/v1.0/devices")
@@ -193,10 +193,12 @@ async def test_cloud_unreachable(hass: HomeAssistant, fake: FakeTuyaCloud) -> No
 async def test_offline_passwords(hass: HomeAssistant, fake: FakeTuyaCloud) -> None:
     """Offline mode: Tuya picks the PIN, for whole hours around the window."""
     backend = _backend(hass, fake, offline_passwords=True)
-    window = PinWindow(
+    window = CredentialWindow(
         starts=STARTS + timedelta(minutes=20), ends=STARTS + timedelta(hours=5, minutes=10)
     )
-    created = await backend.create_pin(PinRequest(ref=3, pin="0", window=window, name="Ana"))
+    created = await backend.create_credential(
+        CredentialRequest(ref=3, pin="0", window=window, name="Ana")
+    )
     assert created.lock_pin_id.startswith("offline:")
     [offline] = fake.offline_passwords[WIFI].values()
     assert created.pin == offline.pin
@@ -208,7 +210,7 @@ async def test_unsupported_operations(hass: HomeAssistant, fake: FakeTuyaCloud) 
     """Lock control and in-place changes are not offered by the cloud backend."""
     backend = _backend(hass, fake)
     assert not backend.capabilities.lock_control
-    for call in (backend.lock(), backend.unlock(), backend.modify_pin("1", _request())):
+    for call in (backend.lock(), backend.unlock(), backend.modify_credential("1", _request())):
         with pytest.raises(UnsupportedOperationError):
             await call
 

@@ -19,7 +19,7 @@ from custom_components.smartlock_tuya.tuya import (
 from custom_components.smartlock_tuya.tuya.cloud_rules import (
     CloudUnsupportedError,
     DuplicatePinError,
-    OfflinePinStillValidError,
+    OfflineCredentialStillValidError,
     PasswordGoneError,
     WindowOverlapError,
     cloud_error,
@@ -157,10 +157,10 @@ def test_hour_rounding(moment: datetime) -> None:
 
 def test_still_valid_error_keeps_the_clear_code_out_of_the_text() -> None:
     """The clear code opens nothing but is a door secret: never in the message."""
-    error = OfflinePinStillValidError(NOW, "1234567890")
+    error = OfflineCredentialStillValidError(NOW, "1234567890")
     assert "1234567890" not in str(error)
     assert NOW.isoformat() in str(error)
-    assert "end of its window" in str(OfflinePinStillValidError(None, None))
+    assert "end of its window" in str(OfflineCredentialStillValidError(None, None))
 
 
 _JSON = st.recursive(

@@ -15,10 +15,10 @@ from custom_components.smartlock_tuya.tuya.codecs import (
     CODECS,
     LAST_INSTANT,
     AccessControlCodec,
+    CredentialCodec,
+    CredentialPayload,
+    CredentialReport,
     LockProTempPasswordCodec,
-    PinCodec,
-    PinPayload,
-    PinReport,
     ReportStatus,
     ZigbeeCapturedLayoutCodec,
     ZigbeeDocLayoutCodec,
@@ -87,17 +87,20 @@ def test_published_vector(vector: dict[str, Any]) -> None:
             decode[operation](data)
         return
     if operation == "delete":
-        assert codec.encode_delete(ref=expect["slot"], slot=expect["slot"]) == data
+        assert (
+            codec.encode_delete(ref=expect["lock_pin_id"], lock_pin_id=expect["lock_pin_id"])
+            == data
+        )
         return
     parsed = decode[operation](data)
-    if isinstance(parsed, PinPayload):
-        assert parsed == PinPayload(**expect)
+    if isinstance(parsed, CredentialPayload):
+        assert parsed == CredentialPayload(**expect)
         if vector.get("encode"):
             assert codec.encode_create(parsed) == data
         return
-    assert (parsed.ref, parsed.slot, parsed.status.value) == (
+    assert (parsed.ref, parsed.lock_pin_id, parsed.status.value) == (
         expect["ref"],
-        expect["slot"],
+        expect["lock_pin_id"],
         expect["status"],
     )
     if "reply_to" in vector:
@@ -120,14 +123,14 @@ def test_zigbee_captures_carry_the_id_in_the_first_field() -> None:
 @pytest.mark.parametrize("codec", [ZIGBEE_21, ZIGBEE_27], ids=["21", "27"])
 def test_zigbee_layouts(codec: ZigbeeDocLayoutCodec) -> None:
     """Id fields, window, reserved zeros (27 only), flag, ASCII digits; DP 26 as the create."""
-    payload = PinPayload(ref=42, pin="048213", start=START, end=END, once=True)
+    payload = CredentialPayload(ref=42, pin="048213", start=START, end=END, once=True)
     data = codec.encode_create(payload)
     assert len(data) == codec.create_size == (21 if codec is ZIGBEE_21 else 27)
     assert data[:14] == struct.pack(">HHHII", 42, 1, 0, START, END)
     assert data[-7:] == b"\x01048213"
     assert codec.decode_create(data) == payload
-    assert codec.encode_modify(payload, slot=42) == data
-    assert codec.encode_delete(ref=42, slot=42) == data[:6]
+    assert codec.encode_modify(payload, lock_pin_id=42) == data
+    assert codec.encode_delete(ref=42, lock_pin_id=42) == data[:6]
     assert codec.decode_unlock(42) == "42"
 
 
@@ -142,20 +145,22 @@ def test_zigbee_layouts(codec: ZigbeeDocLayoutCodec) -> None:
 )
 def test_zigbee_create_statuses(status: int, expected: ReportStatus) -> None:
     """Duplicate is a refusal of its own: the PIN is NOT on the lock."""
-    command = ZIGBEE_27.encode_create(PinPayload(ref=7, pin="123456", start=START, end=END))
+    command = ZIGBEE_27.encode_create(CredentialPayload(ref=7, pin="123456", start=START, end=END))
     report = ZIGBEE_27.decode_create_report(command[:6] + bytes((status,)))
-    assert report == PinReport(ref=7, slot=7, status=expected, echo=command[:6])
+    assert report == CredentialReport(ref=7, lock_pin_id=7, status=expected, echo=command[:6])
     assert ZIGBEE_27.is_reply_to(report, command)
 
 
 def test_zigbee_reply_pairing() -> None:
     """A report echoing another PIN's id bytes never confirms ours."""
-    ours = ZIGBEE_27.encode_create(PinPayload(ref=7, pin="123456", start=START, end=END))
+    ours = ZIGBEE_27.encode_create(CredentialPayload(ref=7, pin="123456", start=START, end=END))
     other = ZIGBEE_27.decode_create_report(struct.pack(">HHHB", 8, 1, 0, 1))
     foreign = ZIGBEE_27.decode_create_report(struct.pack(">HHHB", 7, 2, 0, 1))
     assert not ZIGBEE_27.is_reply_to(other, ours)
     assert not ZIGBEE_27.is_reply_to(foreign, ours)
-    assert not ZIGBEE_27.is_reply_to(PinReport(ref=7, slot=7, status=ReportStatus.DONE), ours)
+    assert not ZIGBEE_27.is_reply_to(
+        CredentialReport(ref=7, lock_pin_id=7, status=ReportStatus.DONE), ours
+    )
 
 
 def test_zigbee_delete_and_update_reports() -> None:
@@ -188,14 +193,16 @@ def test_zigbee_ids_and_lengths() -> None:
     """Ids 1-999 (DP 3's range) and exactly six digits."""
     for ref in (0, 1000):
         with pytest.raises(CodecError, match="1-999"):
-            ZIGBEE_27.encode_create(PinPayload(ref=ref, pin="123456", start=START, end=END))
+            ZIGBEE_27.encode_create(CredentialPayload(ref=ref, pin="123456", start=START, end=END))
         with pytest.raises(CodecError, match="1-999"):
-            ZIGBEE_27.encode_delete(ref=ref, slot=ref)
+            ZIGBEE_27.encode_delete(ref=ref, lock_pin_id=ref)
         with pytest.raises(CodecError, match="1-999"):
-            ZIGBEE_27.encode_modify(PinPayload(ref=1, pin="123456", start=START, end=END), slot=ref)
+            ZIGBEE_27.encode_modify(
+                CredentialPayload(ref=1, pin="123456", start=START, end=END), lock_pin_id=ref
+            )
     for pin in ("12345", "1234567"):
         with pytest.raises(CodecError, match="6 digits"):
-            ZIGBEE_21.encode_create(PinPayload(ref=1, pin=pin, start=START, end=END))
+            ZIGBEE_21.encode_create(CredentialPayload(ref=1, pin=pin, start=START, end=END))
     assert ZIGBEE_27.decode_unlock(0) == "0"
     assert ZIGBEE_27.decode_unlock("5") is None
     assert ZIGBEE_27.decode_unlock(True) is None
@@ -203,7 +210,7 @@ def test_zigbee_ids_and_lengths() -> None:
 
 def test_lock_pro_layout() -> None:
     """Type 0, window, nine schedule zeros, uses, length, one byte per digit."""
-    payload = PinPayload(ref=0, pin="0917334", start=START, end=END, once=True)
+    payload = CredentialPayload(ref=0, pin="0917334", start=START, end=END, once=True)
     data = LOCK_PRO.encode_create(payload)
     assert data == (
         b"\x00"
@@ -213,17 +220,17 @@ def test_lock_pro_layout() -> None:
         + bytes((0, 9, 1, 7, 3, 3, 4))
     )
     assert LOCK_PRO.decode_create(data) == payload
-    assert LOCK_PRO.encode_modify(payload, slot=3) == b"\x03" + data
-    assert LOCK_PRO.encode_delete(ref=0, slot=3) == b"\x03"
+    assert LOCK_PRO.encode_modify(payload, lock_pin_id=3) == b"\x03" + data
+    assert LOCK_PRO.encode_delete(ref=0, lock_pin_id=3) == b"\x03"
     assert LOCK_PRO.decode_unlock(3) == "3"
     assert LOCK_PRO.decode_unlock(255) is None
 
 
 def test_lock_pro_pairing() -> None:
     """Deletes and modifies pair by hardware id; a create's reply names nothing to pair by."""
-    create = LOCK_PRO.encode_create(PinPayload(ref=0, pin="123456", start=START, end=END))
+    create = LOCK_PRO.encode_create(CredentialPayload(ref=0, pin="123456", start=START, end=END))
     created = LOCK_PRO.decode_create_report(b"\x04\x00")
-    assert (created.slot, created.status, created.echo) == (4, ReportStatus.DONE, b"")
+    assert (created.lock_pin_id, created.status, created.echo) == (4, ReportStatus.DONE, b"")
     assert LOCK_PRO.is_reply_to(created, create)
     deleted = LOCK_PRO.decode_delete_report(b"\x04\x02")
     assert deleted.status is ReportStatus.MISSING
@@ -262,17 +269,20 @@ def test_lock_pro_refuses_what_does_not_fit() -> None:
     """PINs of 6-10 digits, hardware ids 0-254."""
     for pin in ("12345", "12345678901"):
         with pytest.raises(CodecError, match="6 to 10"):
-            LOCK_PRO.encode_create(PinPayload(ref=0, pin=pin, start=START, end=END))
-    for slot in (-1, 255):
+            LOCK_PRO.encode_create(CredentialPayload(ref=0, pin=pin, start=START, end=END))
+    for lock_pin_id in (-1, 255):
         with pytest.raises(CodecError, match="0-254"):
-            LOCK_PRO.encode_delete(ref=0, slot=slot)
+            LOCK_PRO.encode_delete(ref=0, lock_pin_id=lock_pin_id)
         with pytest.raises(CodecError, match="0-254"):
-            LOCK_PRO.encode_modify(PinPayload(ref=0, pin="123456", start=START, end=END), slot=slot)
+            LOCK_PRO.encode_modify(
+                CredentialPayload(ref=0, pin="123456", start=START, end=END),
+                lock_pin_id=lock_pin_id,
+            )
 
 
 def test_access_control_layout() -> None:
     """Tuya's unlock_method_create head, our validity block, digits, then the uuid."""
-    payload = PinPayload(ref=42, pin="0917", start=START, end=END, once=True, uuid=0xBEEF)
+    payload = CredentialPayload(ref=42, pin="0917", start=START, end=END, once=True, uuid=0xBEEF)
     data = PANEL.encode_create(payload)
     assert data == (
         bytes((1, 0, 0, 0, 42, 0xFF, 0xFF))
@@ -282,11 +292,11 @@ def test_access_control_layout() -> None:
         + b"\xbe\xef"
     )
     assert PANEL.decode_create(data) == payload
-    assert PANEL.encode_modify(payload, slot=3)[5:7] == b"\x00\x03"
-    assert PANEL.encode_delete(ref=42, slot=3, uuid=9) == bytes((1, 0, 0, 0, 42, 0, 3, 0, 9))
+    assert PANEL.encode_modify(payload, lock_pin_id=3)[5:7] == b"\x00\x03"
+    assert PANEL.encode_delete(ref=42, lock_pin_id=3, uuid=9) == bytes((1, 0, 0, 0, 42, 0, 3, 0, 9))
     report = PANEL.decode_create_report(struct.pack(">BBHHBH", 1, 0, 42, 5, 0, 0xBEEF))
-    assert report == PinReport(
-        ref=42, slot=5, status=ReportStatus.DONE, uuid=0xBEEF, echo=b"\xbe\xef"
+    assert report == CredentialReport(
+        ref=42, lock_pin_id=5, status=ReportStatus.DONE, uuid=0xBEEF, echo=b"\xbe\xef"
     )
     assert PANEL.is_reply_to(report, data)
     assert not PANEL.is_reply_to(report, data[:-1] + b"\x00")
@@ -305,17 +315,19 @@ def test_access_control_refusals() -> None:
         PANEL.decode_create_report(struct.pack(">BBHHBH", 2, 0, 42, 5, 0, 77))
     with pytest.raises(CodecError, match="too short"):
         PANEL.decode_create(b"\x01\x00")
-    bad = PANEL.encode_create(PinPayload(ref=1, pin="1234", start=START, end=END))
+    bad = PANEL.encode_create(CredentialPayload(ref=1, pin="1234", start=START, end=END))
     with pytest.raises(CodecError, match="not a password"):
         PANEL.decode_create(b"\x02" + bad[1:])
     with pytest.raises(CodecError, match="length"):
         PANEL.decode_create(bad[:-3] + bad[-2:])
     with pytest.raises(CodecError, match="0-65534"):
-        PANEL.encode_modify(PinPayload(ref=1, pin="1234", start=START, end=END), slot=0xFFFF)
+        PANEL.encode_modify(
+            CredentialPayload(ref=1, pin="1234", start=START, end=END), lock_pin_id=0xFFFF
+        )
     with pytest.raises(CodecError, match="uuid"):
-        PANEL.encode_create(PinPayload(ref=1, pin="1234", start=START, end=END, uuid=70000))
+        PANEL.encode_create(CredentialPayload(ref=1, pin="1234", start=START, end=END, uuid=70000))
     with pytest.raises(CodecError, match="out of range"):
-        PANEL.encode_delete(ref=0, slot=3)
+        PANEL.encode_delete(ref=0, lock_pin_id=3)
 
 
 def test_window_after_2106_is_refused_up_front() -> None:
@@ -330,15 +342,15 @@ def test_window_after_2106_is_refused_up_front() -> None:
         check_window(END, END)
     for codec in CODECS.values():
         with pytest.raises(CodecError, match="2106"):
-            codec.encode_create(PinPayload(ref=1, pin="123456", start=START, end=2**32))
+            codec.encode_create(CredentialPayload(ref=1, pin="123456", start=START, end=2**32))
 
 
 @pytest.mark.parametrize("pin", ["12a456", "", "\uff11\uff12\uff13\uff14\uff15\uff16"])
 @pytest.mark.parametrize("codec", list(CODECS.values()), ids=list(CODECS))
-def test_encoders_refuse_non_digits(pin: str, codec: PinCodec) -> None:
+def test_encoders_refuse_non_digits(pin: str, codec: CredentialCodec) -> None:
     """Values the layouts cannot carry are refused, never truncated."""
     with pytest.raises(CodecError):
-        codec.encode_create(PinPayload(ref=1, pin=pin, start=START, end=END))
+        codec.encode_create(CredentialPayload(ref=1, pin=pin, start=START, end=END))
 
 
 def test_reply_pairing_and_statuses_named() -> None:
@@ -360,9 +372,11 @@ def test_base_modify_is_unsupported() -> None:
 
     codec = NoModify()
     with pytest.raises(UnsupportedOperationError):
-        PinCodec.encode_modify(codec, PinPayload(ref=1, pin="123456", start=START, end=END), slot=1)
+        CredentialCodec.encode_modify(
+            codec, CredentialPayload(ref=1, pin="123456", start=START, end=END), lock_pin_id=1
+        )
     with pytest.raises(UnsupportedOperationError):
-        PinCodec.decode_modify_report(codec, b"")
+        CredentialCodec.decode_modify_report(codec, b"")
 
 
 def test_describe_lengths() -> None:
@@ -393,33 +407,35 @@ def test_zigbee_round_trip(
     codec: ZigbeeDocLayoutCodec, ref: int, pin: str, window: tuple[int, int], once: bool
 ) -> None:
     """What we encode decodes to the same fields, and a report echoing it pairs with it."""
-    payload = PinPayload(ref=ref, pin=pin, start=window[0], end=window[1], once=once)
+    payload = CredentialPayload(ref=ref, pin=pin, start=window[0], end=window[1], once=once)
     data = codec.encode_create(payload)
     assert codec.decode_create(data) == payload
     report = codec.decode_create_report(data[:6] + b"\x01")
     assert codec.is_reply_to(report, data)
-    assert codec.decode_unlock(report.slot) == str(ref)
+    assert codec.decode_unlock(report.lock_pin_id) == str(ref)
 
 
 @given(
     pin=st.text(alphabet="0123456789", min_size=6, max_size=10),
     window=windows,
     once=st.booleans(),
-    slot=st.integers(0, 254),
+    lock_pin_id=st.integers(0, 254),
 )
-def test_lock_pro_round_trip(pin: str, window: tuple[int, int], once: bool, slot: int) -> None:
+def test_lock_pro_round_trip(
+    pin: str, window: tuple[int, int], once: bool, lock_pin_id: int
+) -> None:
     """Create and modify decode back; the modify's hardware id pairs with its reply."""
-    payload = PinPayload(ref=0, pin=pin, start=window[0], end=window[1], once=once)
+    payload = CredentialPayload(ref=0, pin=pin, start=window[0], end=window[1], once=once)
     assert LOCK_PRO.decode_create(LOCK_PRO.encode_create(payload)) == payload
-    modify = LOCK_PRO.encode_modify(payload, slot=slot)
+    modify = LOCK_PRO.encode_modify(payload, lock_pin_id=lock_pin_id)
     assert LOCK_PRO.decode_create(modify[1:]) == payload
-    assert LOCK_PRO.is_reply_to(LOCK_PRO.decode_modify_report(bytes((slot, 0))), modify)
+    assert LOCK_PRO.is_reply_to(LOCK_PRO.decode_modify_report(bytes((lock_pin_id, 0))), modify)
 
 
 @settings(max_examples=300)
 @given(data=st.binary(max_size=64))
 @pytest.mark.parametrize("codec", list(CODECS.values()), ids=list(CODECS))
-def test_decoders_on_random_bytes(codec: PinCodec, data: bytes) -> None:
+def test_decoders_on_random_bytes(codec: CredentialCodec, data: bytes) -> None:
     """Any bytes decode to a report or a payload, or a CodecError: never a crash."""
     for decode in (
         codec.decode_create,
@@ -428,13 +444,13 @@ def test_decoders_on_random_bytes(codec: PinCodec, data: bytes) -> None:
         codec.decode_modify_report,
     ):
         with contextlib.suppress(CodecError):
-            assert isinstance(decode(data), PinReport | PinPayload)
+            assert isinstance(decode(data), CredentialReport | CredentialPayload)
 
 
 @settings(max_examples=200)
 @given(value=st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=6)))
 @pytest.mark.parametrize("codec", list(CODECS.values()), ids=list(CODECS))
-def test_unlock_decoders_on_anything(codec: PinCodec, value: object) -> None:
+def test_unlock_decoders_on_anything(codec: CredentialCodec, value: object) -> None:
     """An unlock DP value is a lock-side id or nothing."""
     result = codec.decode_unlock(value)
     assert result is None or result.isdigit()

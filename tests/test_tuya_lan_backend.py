@@ -14,6 +14,9 @@ from homeassistant.util import dt as dt_util
 import pytest
 
 from custom_components.smartlock_tuya.tuya import (
+    CredentialRequest,
+    CredentialUnlockEvent,
+    CredentialWindow,
     DeleteRefusedError,
     DuplicatePinError,
     InvalidPinError,
@@ -24,9 +27,6 @@ from custom_components.smartlock_tuya.tuya import (
     LockOfflineError,
     LockRejectedError,
     LockTimeoutError,
-    PinRequest,
-    PinUnlockEvent,
-    PinWindow,
     StatusEvent,
     UnsupportedOperationError,
     load_profiles,
@@ -54,13 +54,13 @@ def _stored(sim: LockEndpoint, lock_pin_id: str) -> StoredPin:
     return stored
 
 
-def _window(hours: int = 3) -> PinWindow:
+def _window(hours: int = 3) -> CredentialWindow:
     now = dt_util.utcnow()
-    return PinWindow(starts=now - timedelta(hours=1), ends=now + timedelta(hours=hours))
+    return CredentialWindow(starts=now - timedelta(hours=1), ends=now + timedelta(hours=hours))
 
 
-def _request(ref: int = 7, pin: str = "482913") -> PinRequest:
-    return PinRequest(ref=ref, pin=pin, window=_window(), name="Maria")
+def _request(ref: int = 7, pin: str = "482913") -> CredentialRequest:
+    return CredentialRequest(ref=ref, pin=pin, window=_window(), name="Maria")
 
 
 @pytest.fixture(params=["3.3", "3.4", "3.5"])
@@ -144,15 +144,15 @@ async def test_create_confirm_delete(
     """
     await backend.connect()
     request = _request()
-    created = await backend.create_pin(request)
+    created = await backend.create_credential(request)
     stored = _stored(sim, created.lock_pin_id)
     assert stored.pin == "482913"
     assert (stored.start, stored.end) == (request.window.start_ts, request.window.end_ts)
 
-    await backend.delete_pin(created.lock_pin_id, ref=7)
+    await backend.delete_credential(created.lock_pin_id, ref=7)
     assert sim.pins == {}
     sent = len(sim.commands)
-    await backend.delete_pin(created.lock_pin_id, ref=7)
+    await backend.delete_credential(created.lock_pin_id, ref=7)
     assert sim.pins == {}
     dps = PROFILES[profile_id].dps
     again = [next(iter(command)) for command in sim.commands[sent:]]
@@ -172,21 +172,21 @@ async def test_zigbee_delete_refused_is_never_done(
     its PIN counted as gone, and the probe never replaces the guest's PIN.
     """
     await backend.connect()
-    created = await backend.create_pin(_request())
+    created = await backend.create_credential(_request())
     sim.reject_next()  # the delete only: the probe then meets the held id
     with pytest.raises(LockRejectedError) as refused:
-        await backend.delete_pin(created.lock_pin_id, ref=7)
+        await backend.delete_credential(created.lock_pin_id, ref=7)
     assert _stored(sim, created.lock_pin_id).pin == "482913"
     subdevice = PROFILES[profile_id].subdevice
     assert isinstance(refused.value, DeleteRefusedError) is subdevice
-    await backend.delete_pin(created.lock_pin_id, ref=7)
+    await backend.delete_credential(created.lock_pin_id, ref=7)
     assert sim.pins == {}
 
-    created = await backend.create_pin(_request())
+    created = await backend.create_credential(_request())
     sim.reject_next(1000)
     for _ in range(3):
         with pytest.raises(LockRejectedError):
-            await backend.delete_pin(created.lock_pin_id, ref=7)
+            await backend.delete_credential(created.lock_pin_id, ref=7)
     assert _stored(sim, created.lock_pin_id).pin == "482913"
 
 
@@ -198,7 +198,7 @@ async def test_probe_never_opens_the_door(
     A Lock Pro, which says "absent" itself, is never probed.
     """
     await backend.connect()
-    await backend.delete_pin("7", ref=7)
+    await backend.delete_credential("7", ref=7)
     profile = PROFILES[profile_id]
     creates = [c[str(profile.dps.create)] for c in sim.commands if str(profile.dps.create) in c]
     if not profile.subdevice:
@@ -220,19 +220,19 @@ async def test_keypad_unlock_pushed(backend: LanBackend, sim: LockEndpoint) -> N
 
     def listen(event: LockEvent) -> None:
         events.append(event)
-        if isinstance(event, PinUnlockEvent):
+        if isinstance(event, CredentialUnlockEvent):
             unlocked.set()
         if event.status.battery == 55:
             battery_low.set()
 
     backend.add_listener(listen)
     await backend.connect()
-    created = await backend.create_pin(_request())
+    created = await backend.create_credential(_request())
     assert await sim.keypad("482913")
     assert not await sim.keypad("000000")
     async with asyncio.timeout(5):
         await unlocked.wait()
-    unlock = next(event for event in events if isinstance(event, PinUnlockEvent))
+    unlock = next(event for event in events if isinstance(event, CredentialUnlockEvent))
     assert unlock.lock_pin_id == created.lock_pin_id
     assert unlock.status.locked is False
 
@@ -245,10 +245,10 @@ async def test_keypad_unlock_pushed(backend: LanBackend, sim: LockEndpoint) -> N
 async def test_modify_in_place(backend: LanBackend, sim: LockEndpoint) -> None:
     """Both families change a window in place (DP 53 / DP 26)."""
     await backend.connect()
-    created = await backend.create_pin(_request())
-    later = PinRequest(ref=7, pin="482913", window=_window(hours=30), name="Maria")
-    slot = await backend.modify_pin(created.lock_pin_id, later)
-    assert _stored(sim, slot).end == later.window.end_ts
+    created = await backend.create_credential(_request())
+    later = CredentialRequest(ref=7, pin="482913", window=_window(hours=30), name="Maria")
+    lock_pin_id = await backend.modify_credential(created.lock_pin_id, later)
+    assert _stored(sim, lock_pin_id).end == later.window.end_ts
     assert backend.capabilities.modify_window
 
 
@@ -258,16 +258,16 @@ async def test_no_remote_control(backend: LanBackend) -> None:
     with pytest.raises(UnsupportedOperationError):
         await backend.unlock()
     with pytest.raises(UnsupportedOperationError):
-        await backend.list_pins()
+        await backend.list_credentials()
 
 
 @pytest.mark.parametrize("profile_id", ["zigbee_gateway_27"])
 async def test_duplicate_is_refused(backend: LanBackend, sim: LockEndpoint) -> None:
     """A Zigbee lock's "duplicate" (status 2) is a refusal: that PIN is NOT on the lock."""
     await backend.connect()
-    await backend.create_pin(_request(ref=7))
+    await backend.create_credential(_request(ref=7))
     with pytest.raises(LockRejectedError):
-        await backend.create_pin(_request(ref=8))  # same digits, another id
+        await backend.create_credential(_request(ref=8))  # same digits, another id
     assert len(sim.pins) == 1
 
 
@@ -275,10 +275,10 @@ async def test_duplicate_is_refused(backend: LanBackend, sim: LockEndpoint) -> N
 async def test_duplicate_is_a_typed_refusal(backend: LanBackend, sim: LockEndpoint) -> None:
     """The refusal is `DuplicatePinError`, so the lifecycle knows to choose other digits."""
     await backend.connect()
-    await backend.create_pin(_request(ref=7))
+    await backend.create_credential(_request(ref=7))
     with pytest.raises(DuplicatePinError):
-        await backend.create_pin(_request(ref=8))
-    created = await backend.create_pin(_request(ref=8, pin="551207"))
+        await backend.create_credential(_request(ref=8))
+    created = await backend.create_credential(_request(ref=8, pin="551207"))
     assert created.lock_pin_id == "8"  # a Zigbee lock's id is ours
     assert _stored(sim, "8").pin == "551207"
 
@@ -293,13 +293,13 @@ async def test_create_sent_again_after_a_lost_record_is_adopted(
     only because the lock holds that id, so the PIN is adopted, once, with its window.
     """
     await backend.connect()
-    first = await backend.create_pin(_request(ref=7))
-    again = await backend.create_pin(_request(ref=7))
+    first = await backend.create_credential(_request(ref=7))
+    again = await backend.create_credential(_request(ref=7))
     assert again.lock_pin_id == first.lock_pin_id == "7"
     assert len(sim.pins) == 1
     assert _stored(sim, "7").pin == "482913"
     with pytest.raises(DuplicatePinError):  # our id 9 is not on the lock: a real duplicate
-        await backend.create_pin(_request(ref=9))
+        await backend.create_credential(_request(ref=9))
     assert len(sim.pins) == 1
 
 
@@ -318,13 +318,13 @@ async def test_lost_create_reply_is_not_confirmed_by_the_resend(
     creates = str(PROFILES[profile_id].dps.create)
     deletes = str(PROFILES[profile_id].dps.delete)
     if PROFILES[profile_id].subdevice:
-        created = await backend.create_pin(_request())
+        created = await backend.create_credential(_request())
         assert _stored(sim, created.lock_pin_id).pin == "482913"
         assert len([c for c in sim.commands if creates in c]) == 2
         assert len([c for c in sim.commands if deletes in c]) == 1  # cleared before the resend
     else:
         with pytest.raises(LockTimeoutError):
-            await backend.create_pin(_request())
+            await backend.create_credential(_request())
         assert len([c for c in sim.commands if creates in c]) == 1
         assert [c for c in sim.commands if deletes in c] == []
         assert backend.capabilities.resend_create is False
@@ -338,7 +338,7 @@ async def test_lost_create_replies_end_unconfirmed(
     await backend.connect()
     sim.lose_next_reply(3 if PROFILES[profile_id].subdevice else 1)  # Zigbee: and the clear
     with pytest.raises(LockTimeoutError):
-        await backend.create_pin(_request())
+        await backend.create_credential(_request())
 
 
 async def test_dropped_session_after_create_clears_before_resending(
@@ -358,7 +358,7 @@ async def test_dropped_session_after_create_clears_before_resending(
         return original(dps, cid)
 
     device.control = note_arrival  # type: ignore[method-assign]
-    task = asyncio.ensure_future(backend.create_pin(_request()))
+    task = asyncio.ensure_future(backend.create_credential(_request()))
     async with asyncio.timeout(5):
         await arrived.wait()
     await device.drop_connections()
@@ -381,7 +381,7 @@ async def test_create_after_an_idle_drop_goes_out_once(
     """A session the lock closed while idle is reopened, and the create goes out once."""
     await backend.connect()
     await device.drop_connections()
-    created = await backend.create_pin(_request())
+    created = await backend.create_credential(_request())
     assert _stored(sim, created.lock_pin_id).pin == "482913"
     assert len([c for c in sim.commands if str(PROFILES[profile_id].dps.create) in c]) == 1
     assert len(sim.pins) == 1
@@ -396,9 +396,9 @@ async def test_lost_delete_reply_is_sent_again(
     free (regression: this used to be reported as a failure, retried for ever).
     """
     await backend.connect()
-    created = await backend.create_pin(_request())
+    created = await backend.create_credential(_request())
     sim.lose_next_reply()
-    await backend.delete_pin(created.lock_pin_id, ref=7)
+    await backend.delete_credential(created.lock_pin_id, ref=7)
     assert sim.pins == {}
     deletes = [c for c in sim.commands if str(PROFILES[profile_id].dps.delete) in c]
     assert len(deletes) == (3 if PROFILES[profile_id].subdevice else 2)
@@ -409,14 +409,14 @@ async def test_rejected_and_full(backend: LanBackend, sim: LockEndpoint, profile
     await backend.connect()
     sim.reject_next()
     with pytest.raises(LockRejectedError):
-        await backend.create_pin(_request())
+        await backend.create_credential(_request())
     for ref in range(1, PROFILES[profile_id].capacity + 1):
-        await backend.create_pin(_request(ref=ref, pin=f"{100000 + ref}"))
+        await backend.create_credential(_request(ref=ref, pin=f"{100000 + ref}"))
     with pytest.raises(LockFullError):
-        await backend.create_pin(_request(ref=999, pin="999999"))
+        await backend.create_credential(_request(ref=999, pin="999999"))
     sent = len(sim.commands)
     with pytest.raises(InvalidPinError):
-        await backend.create_pin(_request(pin="12ab56"))
+        await backend.create_credential(_request(pin="12ab56"))
     assert len(sim.commands) == sent
 
 

@@ -14,16 +14,16 @@ import pytest
 from custom_components.smartlock_tuya.backends import build_backend
 from custom_components.smartlock_tuya.tuya import (
     ConnectionPool,
+    CredentialRequest,
+    CredentialUnlockEvent,
+    CredentialWindow,
     LanBackend,
     LockAuthError,
     LockEvent,
     LockTimeoutError,
-    PinRequest,
-    PinUnlockEvent,
-    PinWindow,
     load_profiles,
 )
-from custom_components.smartlock_tuya.tuya.codecs import CODECS, PinPayload
+from custom_components.smartlock_tuya.tuya.codecs import CODECS, CredentialPayload
 from custom_components.smartlock_tuya.tuya.lan import shared_pool
 from simulators.tuya_lock import SimulatedGateway, StoredPin, SubDevice
 
@@ -40,10 +40,10 @@ def _stored(sub: SubDevice, lock_pin_id: str) -> StoredPin:
     return stored
 
 
-def _request(ref: int, pin: str) -> PinRequest:
+def _request(ref: int, pin: str) -> CredentialRequest:
     now = dt_util.utcnow()
-    window = PinWindow(starts=now - timedelta(hours=1), ends=now + timedelta(hours=3))
-    return PinRequest(ref=ref, pin=pin, window=window, name="Maria")
+    window = CredentialWindow(starts=now - timedelta(hours=1), ends=now + timedelta(hours=3))
+    return CredentialRequest(ref=ref, pin=pin, window=window, name="Maria")
 
 
 @pytest.fixture(params=["3.3", "3.4", "3.5"])
@@ -116,8 +116,8 @@ async def test_two_locks_share_one_connection(
     assert pool.users("127.0.0.1", gateway.port) == 2
     accepted = gateway.connections
 
-    created_a = await first.create_pin(_request(ref=1, pin="111111"))
-    created_b = await second.create_pin(_request(ref=2, pin="222222"))
+    created_a = await first.create_credential(_request(ref=1, pin="111111"))
+    created_b = await second.create_credential(_request(ref=2, pin="222222"))
     sub_a, sub_b = gateway.subdevices[CID_A], gateway.subdevices[CID_B]
     assert (created_a.lock_pin_id, created_b.lock_pin_id) == ("1", "2")  # our ids
     assert _stored(sub_a, "1").pin == "111111"
@@ -129,7 +129,7 @@ async def test_two_locks_share_one_connection(
     await first.close()
     assert pool.users("127.0.0.1", gateway.port) == 1
     assert second.connection.available  # the other lock keeps the session
-    await second.delete_pin(created_b.lock_pin_id, ref=2)
+    await second.delete_credential(created_b.lock_pin_id, ref=2)
     assert sub_b.pins == {}
 
 
@@ -138,7 +138,7 @@ async def test_reports_are_routed_by_cid(
 ) -> None:
     """A keypad unlock on one lock reaches that lock's listeners only."""
     first, second = locks
-    await second.create_pin(_request(ref=3, pin="333333"))
+    await second.create_credential(_request(ref=3, pin="333333"))
     seen_a: list[LockEvent] = []
     seen_b: list[LockEvent] = []
     first.add_listener(seen_a.append)
@@ -146,7 +146,7 @@ async def test_reports_are_routed_by_cid(
 
     def on_b(event: LockEvent) -> None:
         seen_b.append(event)
-        if isinstance(event, PinUnlockEvent):
+        if isinstance(event, CredentialUnlockEvent):
             unlocked.set()
 
     second.add_listener(on_b)
@@ -170,7 +170,9 @@ async def test_report_for_another_cid_never_confirms(
     # The report our create waits for: its 6 id bytes echoed, then status 1 = success.
     request = _request(ref=4, pin="444444")
     command = CODECS[PROFILES[PROFILE].codec].encode_create(
-        PinPayload(ref=4, pin="444444", start=request.window.start_ts, end=request.window.end_ts)
+        CredentialPayload(
+            ref=4, pin="444444", start=request.window.start_ts, end=request.window.end_ts
+        )
     )
     forged = base64.b64encode(command[:6] + b"\x01").decode()
 
@@ -180,7 +182,7 @@ async def test_report_for_another_cid_never_confirms(
 
     reporter = asyncio.ensure_future(other_lock_reports())
     with pytest.raises(LockTimeoutError):
-        await first.create_pin(request)
+        await first.create_credential(request)
     await reporter
     assert not sub_a.pins  # the silent lock did apply the clearing delete
 

@@ -12,12 +12,12 @@ import pytest
 
 from custom_components.smartlock_tuya.tuya import (
     ConnectionPool,
+    CredentialRequest,
+    CredentialUnlockEvent,
+    CredentialWindow,
     LanBackend,
     LockEvent,
     LockTimeoutError,
-    PinRequest,
-    PinUnlockEvent,
-    PinWindow,
     StatusEvent,
     load_profiles,
 )
@@ -32,10 +32,10 @@ PROFILE = "lock_pro_dp51"
 BATTERY_DP = str(PROFILES[PROFILE].dps.battery)
 
 
-def _request(ref: int = 7, pin: str = "482913") -> PinRequest:
+def _request(ref: int = 7, pin: str = "482913") -> CredentialRequest:
     now = dt_util.utcnow()
-    window = PinWindow(starts=now - timedelta(hours=1), ends=now + timedelta(hours=3))
-    return PinRequest(ref=ref, pin=pin, window=window, name="Maria")
+    window = CredentialWindow(starts=now - timedelta(hours=1), ends=now + timedelta(hours=3))
+    return CredentialRequest(ref=ref, pin=pin, window=window, name="Maria")
 
 
 @pytest.fixture(params=["3.3", "3.4", "3.5"])
@@ -133,17 +133,17 @@ async def lan(sim: SimulatedLock) -> AsyncIterator[LanBackend]:
 
 async def test_push_reaches_listener_without_polling(lan: LanBackend, sim: SimulatedLock) -> None:
     """A keypad unlock is read the moment the lock sends it: nothing was asked for it."""
-    created = await lan.create_pin(_request())
+    created = await lan.create_credential(_request())
     recorder = Recorder()
     lan.add_listener(recorder)
     frames_before = sim.frames_in
     loop = asyncio.get_running_loop()
     started = loop.time()
-    waiting = asyncio.ensure_future(recorder.wait(lambda e: isinstance(e, PinUnlockEvent)))
+    waiting = asyncio.ensure_future(recorder.wait(lambda e: isinstance(e, CredentialUnlockEvent)))
     assert await sim.keypad("482913")
     event = await waiting
     latency = loop.time() - started
-    assert isinstance(event, PinUnlockEvent)
+    assert isinstance(event, CredentialUnlockEvent)
     assert event.lock_pin_id == created.lock_pin_id
     assert event.status.locked is False
     assert sim.frames_in == frames_before  # no poll, no query, no heartbeat in between
@@ -231,7 +231,7 @@ async def test_command_racing_a_push(lan: LanBackend, sim: SimulatedLock) -> Non
         return original(dps, cid)
 
     sim.control = push_first  # type: ignore[method-assign]
-    created = await lan.create_pin(_request())
+    created = await lan.create_credential(_request())
     assert sim.pins[int(created.lock_pin_id)].pin == "482913"
     assert any(event.status.battery == 41 for event in recorder.events)
     assert lan.last_status.battery == 41
@@ -253,9 +253,9 @@ async def test_released_gives_the_lock_away_then_reconnects(
 
 async def test_lost_reply_is_sent_again(lan: LanBackend, sim: SimulatedLock) -> None:
     """A delete whose ack and report never come is re-sent once; "already absent" is done."""
-    created = await lan.create_pin(_request())
+    created = await lan.create_credential(_request())
     sim.lose_next_reply()
-    await lan.delete_pin(created.lock_pin_id, ref=7)
+    await lan.delete_credential(created.lock_pin_id, ref=7)
     assert sim.pins == {}
     assert len(sim.commands) == 3
 
@@ -264,7 +264,7 @@ async def test_lost_create_replies_are_unconfirmed(lan: LanBackend, sim: Simulat
     """A Lock Pro create whose ack and report never come is unconfirmed, and not sent twice."""
     sim.lose_next_reply(1)
     with pytest.raises(LockTimeoutError):
-        await lan.create_pin(_request())
+        await lan.create_credential(_request())
     assert len(sim.commands) == 1
     assert len(sim.pins) == 1  # applied: "maybe on the lock" is the truth
 
@@ -274,7 +274,7 @@ async def test_session_dropped_mid_command_is_reopened(lan: LanBackend, sim: Sim
 
     Regression: the lifecycle's revoke after an outage.
     """
-    created = await lan.create_pin(_request())
+    created = await lan.create_credential(_request())
     original = sim.control
     calls = 0
 
@@ -289,7 +289,7 @@ async def test_session_dropped_mid_command_is_reopened(lan: LanBackend, sim: Sim
         return original(dps, cid)
 
     sim.control = hang_up_first  # type: ignore[method-assign]
-    await lan.delete_pin(created.lock_pin_id, ref=7)
+    await lan.delete_credential(created.lock_pin_id, ref=7)
     assert calls == 2
     assert sim.pins == {}
     assert lan.connection.sessions == 2
@@ -320,7 +320,7 @@ async def test_session_dropped_before_the_create_arrives(
     sim.control = hang_up_first  # type: ignore[method-assign]
     beats = sim._server.heartbeats
     with pytest.raises(LockTimeoutError):
-        await lan.create_pin(_request())
+        await lan.create_credential(_request())
     assert calls == 1
     assert sim.pins == {}
     assert sim._server.heartbeats == beats + 1  # the probe went just before the create

@@ -19,13 +19,13 @@ from tinytuya.core.message_helper import TuyaMessage, pack_message
 from custom_components.smartlock_tuya.tuya import (
     CodecError,
     ConnectionPool,
+    CredentialRequest,
+    CredentialWindow,
     LanBackend,
     LockAuthError,
     LockEvent,
     LockOfflineError,
     LockTimeoutError,
-    PinRequest,
-    PinWindow,
     load_profiles,
 )
 from custom_components.smartlock_tuya.tuya.lan import LanConnection
@@ -200,10 +200,13 @@ async def test_a_peer_without_our_key_fails_the_negotiation(forged_negotiation: 
     await connection.close()
 
 
-def _request() -> PinRequest:
+def _request() -> CredentialRequest:
     now = dt_util.utcnow()
-    return PinRequest(
-        ref=7, pin="482913", window=PinWindow(starts=now, ends=now + timedelta(hours=1)), name="M"
+    return CredentialRequest(
+        ref=7,
+        pin="482913",
+        window=CredentialWindow(starts=now, ends=now + timedelta(hours=1)),
+        name="M",
     )
 
 
@@ -226,7 +229,7 @@ async def test_an_ack_without_a_report_confirms_nothing(sim: SimulatedLock) -> N
     await backend.connect()
     sim.control = lambda dps, cid=None: {}  # type: ignore[method-assign]
     with pytest.raises(LockTimeoutError, match="confirm"):
-        await backend.create_pin(_request())
+        await backend.create_credential(_request())
     await backend.close()
 
 
@@ -234,7 +237,7 @@ async def test_a_late_ack_is_ignored(sim: SimulatedLock) -> None:
     """An ack that comes after its command gave up is dropped; the re-sent delete succeeds."""
     backend = _backend(sim)
     await backend.connect()
-    created = await backend.create_pin(_request())
+    created = await backend.create_credential(_request())
     original = sim.control
     calls = 0
 
@@ -251,7 +254,7 @@ async def test_a_late_ack_is_ignored(sim: SimulatedLock) -> None:
         return None
 
     sim.control = slow_first  # type: ignore[method-assign]
-    await backend.delete_pin(created.lock_pin_id, ref=7)
+    await backend.delete_credential(created.lock_pin_id, ref=7)
     await asyncio.sleep(0.3)  # the stray ack arrives now and is dropped
     assert calls == 2
     assert sim.pins == {}
@@ -319,7 +322,7 @@ async def test_reports_that_are_not_ours_confirm_nothing(sim: SimulatedLock) -> 
     """Unreadable reports and reports about another PIN are skipped, never taken as ours."""
     backend = _backend(sim)
     await backend.connect()
-    created = await backend.create_pin(_request())
+    created = await backend.create_credential(_request())
     sim.lose_next_reply(2)
     delete_dp = str(PROFILES["lock_pro_dp51"].dps.delete)
     other_pin = struct.pack(">BB", int(created.lock_pin_id) + 1, 0)  # another id deleted: ok
@@ -331,10 +334,10 @@ async def test_reports_that_are_not_ours_confirm_nothing(sim: SimulatedLock) -> 
 
     pushing = asyncio.ensure_future(noise())
     with pytest.raises(LockTimeoutError):
-        await backend.delete_pin(created.lock_pin_id, ref=7)
+        await backend.delete_credential(created.lock_pin_id, ref=7)
     await pushing
     with pytest.raises(CodecError):
-        await backend.delete_pin("not-a-slot", ref=7)
+        await backend.delete_credential("not-a-slot", ref=7)
     await backend.close()
 
 

@@ -293,7 +293,7 @@ async def test_reject_next(make_lock: LockFactory, connect: Connect) -> None:
 async def test_lost_reply_is_resent_and_stored_twice(
     make_lock: LockFactory, connect: Connect
 ) -> None:
-    """The Lock Pro does not refuse a PIN it already holds: a re-sent create takes a new slot."""
+    """The Lock Pro does not refuse a PIN it already holds: a re-sent create takes a new id."""
     lock = await make_lock()
     create = b64(pro_create("654321", NOW, NOW + HOUR))
     lock.lose_next_reply()

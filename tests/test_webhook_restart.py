@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.smartlock_tuya.const import CONF_GATEWAY_ID, CONF_NODE_ID, SUBENTRY_LOCK
 from custom_components.smartlock_tuya.scheduler import CredentialKey, CredentialState
 from custom_components.smartlock_tuya.stays_webhook import webhook_url
-from custom_components.smartlock_tuya.storage import LifecycleStore
+from custom_components.smartlock_tuya.storage import CredentialStore
 from simulators.stays_server import FaultKind, StaysSimulator
 from simulators.tuya_lock import SimulatedGateway, SimulatedLock
 
@@ -218,13 +218,13 @@ async def test_restart_after_push_before_save(
     """
     await travel(hass, clock, at(13, 13, 59))
     joao_pin = credential(started, JOAO).pin
-    real_save = LifecycleStore.async_save
+    real_save = CredentialStore.async_save
 
-    async def dies_once_the_lock_holds_it(self: LifecycleStore) -> None:
+    async def dies_once_the_lock_holds_it(self: CredentialStore) -> None:
         if not lan_lock.pins:  # the "maybe" before the create reaches the disk; nothing after
             await real_save(self)
 
-    with patch.object(LifecycleStore, "async_save", dies_once_the_lock_holds_it):
+    with patch.object(CredentialStore, "async_save", dies_once_the_lock_holds_it):
         await travel(hass, clock, at(13, 14, 1))  # pushed, but the answer's save is lost
     assert joao_pin in pins_on(lan_lock)
     await _restart(hass, started)
@@ -284,7 +284,7 @@ async def test_restart_after_push_before_save_zigbee(
         assert await hass.config_entries.async_setup(entry.entry_id)
         await settle(hass)
         await travel(hass, clock, at(13, 13, 59))
-        with patch.object(LifecycleStore, "async_save", _lost_write):
+        with patch.object(CredentialStore, "async_save", _lost_write):
             await travel(hass, clock, at(13, 14, 1))  # pushed, but the save is lost
         joao_pin = credential(entry, JOAO).pin
         assert joao_pin in pins_on(sub)  # type: ignore[arg-type]
@@ -302,7 +302,7 @@ async def test_restart_during_revoke(
 ) -> None:
     """The lock dropped the PIN but the save was lost: after restart none is left behind."""
     await travel(hass, clock, at(12, 11, 29))
-    with patch.object(LifecycleStore, "async_save", _lost_write):
+    with patch.object(CredentialStore, "async_save", _lost_write):
         await travel(hass, clock, at(12, 11, 31))  # revoked on the lock, save lost
     assert pins_on(lan_lock) == {}
     await _restart(hass, started)
@@ -323,7 +323,7 @@ async def test_restart_with_overdue_revocation(
     assert credential(started, MARIA).state is CredentialState.REVOKED
 
 
-async def _lost_write(self: LifecycleStore) -> None:
+async def _lost_write(self: CredentialStore) -> None:
     """A save that never reaches the disk (the process died)."""
 
 

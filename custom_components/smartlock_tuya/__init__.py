@@ -48,14 +48,14 @@ from .coordinator import (
     empty_stays_data,
 )
 from .entity import account_device_id, listing_device_id, lock_device_id
-from .lifecycle import MAX_PARALLEL_LOCKS, PinManager
+from .lifecycle import MAX_PARALLEL_LOCKS, CredentialManager
 from .lock_coordinator import LockCoordinator, LockRuntime
 from .migration import async_migrate_locks, needs_profile
 from .profile_choice import allowed_lengths
 from .removal import async_follow_lock_removals, async_revoke_locks, lock_subentries
 from .services import async_setup_services
 from .stays import StaysClient
-from .storage import LifecycleStore, StoreTooNewError
+from .storage import CredentialStore, StoreTooNewError
 from .tuya import LockError, PinProfile
 
 PLATFORMS: list[Platform] = [Platform.CALENDAR, Platform.EVENT, Platform.LOCK, Platform.SENSOR]
@@ -81,7 +81,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
         backoff=RETRY_BACKOFF,
     )
     # The store is loaded before anything (a webhook, an action, the lifecycle) can touch it.
-    store = LifecycleStore(hass, entry.entry_id)
+    store = CredentialStore(hass, entry.entry_id)
     try:
         await store.async_load()
     except StoreTooNewError as err:
@@ -160,7 +160,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) ->
         entry.async_create_background_task(hass, connect(lock), f"{DOMAIN} connect {lock.name}")
 
     # The lifecycle starts once the entities exist: overdue revocations, then creations.
-    manager = runtime.manager = PinManager(hass, entry, store)
+    manager = runtime.manager = CredentialManager(hass, entry, store)
     entry.async_on_unload(manager.async_stop)
     entry.async_create_background_task(hass, manager.async_start(), f"{DOMAIN} lifecycle start")
 
@@ -238,7 +238,7 @@ def _reload_on_change(hass: HomeAssistant, entry: SmartLockConfigEntry) -> Any:
             and changed_entry.entry_id == entry.entry_id
             and changed_entry.state is ConfigEntryState.LOADED
             and _settings_of(changed_entry) != applied
-            # A removed lock's PINs are revoked first; that removal restarts the entry itself.
+            # A removed lock's credentials are revoked first; that removal restarts the entry.
             and set(applied[1]) <= set(lock_subentries(changed_entry))
         ):
             hass.config_entries.async_schedule_reload(entry.entry_id)
@@ -304,7 +304,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) -
 async def async_remove_entry(hass: HomeAssistant, entry: SmartLockConfigEntry) -> None:
     """Take the account's PINs off its locks, say which stayed on, then forget its credentials."""
     await async_revoke_locks(hass, entry, lock_subentries(entry), keep_store=False)
-    await LifecycleStore(hass, entry.entry_id).async_remove()
+    await CredentialStore(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

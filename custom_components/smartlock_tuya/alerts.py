@@ -29,7 +29,7 @@ from .scheduler import (
 from .tuya import LockRejectedError
 
 if TYPE_CHECKING:
-    from .lifecycle import PinManager
+    from .lifecycle import CredentialManager
 
 
 def issue_id(key: CredentialKey) -> str:
@@ -40,7 +40,7 @@ def issue_id(key: CredentialKey) -> str:
 class Alerts:
     """Backoff, repairs, notifications and bus events for one account's credentials."""
 
-    def __init__(self, manager: PinManager) -> None:
+    def __init__(self, manager: CredentialManager) -> None:
         """Alert on behalf of this account's lifecycle."""
         self._manager = manager
         self._hass: HomeAssistant = manager.hass
@@ -107,7 +107,7 @@ class Alerts:
         if refused and credential.attempts >= len(QUICK_BACKOFF) and news:
             self.alert(credential, "revoke", type(error).__name__, key="pin_revoke_refused")
         LOGGER.warning(
-            "Could not %s PIN of reservation %s on lock %s (attempt %s): %s",
+            "Could not %s the credential of reservation %s on lock %s (attempt %s): %s",
             operation,
             credential.key.reservation_id,
             self.lock_name(credential.key.lock_id),

@@ -41,7 +41,7 @@ from .stays.models import parse_time
 from .timing import StayClock
 
 if TYPE_CHECKING:
-    from .lifecycle import PinManager
+    from .lifecycle import CredentialManager
     from .lock_coordinator import LockRuntime
 
 type SmartLockConfigEntry = ConfigEntry[SmartLockRuntimeData]
@@ -54,7 +54,7 @@ class SmartLockRuntimeData:
     client: StaysClient
     coordinator: StaysCoordinator
     locks: dict[str, LockRuntime] = field(default_factory=dict)
-    manager: PinManager | None = None
+    manager: CredentialManager | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

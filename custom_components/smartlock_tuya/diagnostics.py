@@ -82,7 +82,7 @@ def _credential(credential: Credential) -> dict[str, Any]:
         "last_error": credential.last_error,
         "notified": credential.notified,
         "checked_in": credential.checked_in,
-        "adhoc": credential.adhoc,
+        "adhoc": credential.staff,
     }
 
 

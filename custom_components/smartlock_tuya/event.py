@@ -20,11 +20,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each lock's PIN-unlock event entity."""
-    await add_lock_entities(entry, async_add_entities, lambda lock: [PinUnlockEvent(lock)])
+    await add_lock_entities(
+        entry, async_add_entities, lambda lock: [CredentialUnlockEventEntity(lock)]
+    )
 
 
-class PinUnlockEvent(SmartLockEntity[LockCoordinator], EventEntity):
-    """Unlocks by a temporary PIN; the attribute names the PIN's slot, never the PIN."""
+class CredentialUnlockEventEntity(SmartLockEntity[LockCoordinator], EventEntity):
+    """Unlocks by a temporary PIN; the attribute names the PIN's lock-side id, never the PIN."""
 
     _attr_translation_key = "pin_unlock"
     _attr_event_types = [EVENT_PIN_UNLOCK]  # noqa: RUF012 - Home Assistant reads it as is

@@ -27,7 +27,7 @@ from .scheduler import QUICK_BACKOFF, Credential, CredentialState, retry_delay
 from .stays import StaysError
 
 if TYPE_CHECKING:
-    from .lifecycle import PinManager
+    from .lifecycle import CredentialManager
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,7 +56,7 @@ def message_issue_id(reservation_id: str) -> str:
 class GuestMessenger:
     """Sends each reservation's message for one account."""
 
-    def __init__(self, manager: PinManager) -> None:
+    def __init__(self, manager: CredentialManager) -> None:
         """Send on behalf of this account's lifecycle."""
         self._manager = manager
         self._sending = asyncio.Lock()
@@ -92,7 +92,7 @@ class GuestMessenger:
         groups: dict[str, list[Credential]] = defaultdict(list)
         locks = self._manager.locks
         for credential in self._manager.credentials.values():
-            if credential.live and not credential.adhoc and credential.key.lock_id in locks:
+            if credential.live and not credential.staff and credential.key.lock_id in locks:
                 groups[credential.key.reservation_id].append(credential)
         return groups
 

@@ -1,4 +1,4 @@
-"""The PIN lifecycle of one Stays account: follows Stays, runs the plan, keeps one timer.
+"""The credential lifecycle of one Stays account: follows Stays, runs the plan, keeps one timer.
 
 The scheduler decides; `LockOperations` acts on the locks, `Alerts` retries and alerts,
 `GuestMessenger` tells the guests. This module ties them together: it turns Stays' view
@@ -36,9 +36,9 @@ from .const import (
     EVENT_STAFF_UNLOCKED,
     LOGGER,
 )
-from .credential_requests import CredentialRequests
 from .guest_messages import GuestMessenger
 from .lock_operations import PIN_LENGTH_ERROR, LockOperations
+from .owner_requests import OwnerRequests
 from .pins import PinSource
 from .scheduler import (
     Action,
@@ -53,7 +53,7 @@ from .scheduler import (
     plan,
 )
 from .stays import Reservation, StaysError, StaysNotFoundError
-from .storage import LifecycleStore
+from .storage import CredentialStore
 from .timing import stay_for
 
 if TYPE_CHECKING:
@@ -77,11 +77,11 @@ def credentials_signal(entry_id: str) -> str:
     return f"{DOMAIN}_{entry_id}_credentials"
 
 
-class PinManager:
+class CredentialManager:
     """Runs the lifecycle of one Stays account's credentials."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: SmartLockConfigEntry, store: LifecycleStore
+        self, hass: HomeAssistant, entry: SmartLockConfigEntry, store: CredentialStore
     ) -> None:
         """Bind to the entry and its loaded store; nothing runs until `async_start`."""
         self.hass = hass
@@ -104,7 +104,7 @@ class PinManager:
         self.alerts = Alerts(self)
         self.operations = LockOperations(self)
         self.messages = GuestMessenger(self)
-        self.requests = CredentialRequests(self)
+        self.requests = OwnerRequests(self)
 
     @property
     def locks(self) -> dict[str, LockRuntime]:
@@ -350,14 +350,14 @@ class PinManager:
 
     @callback
     def _on_unlock(self, lock_id: str, lock_pin_id: str) -> None:
-        """A guest's first unlock says they arrived; every unlock by a staff PIN is told."""
+        """A guest's first unlock says they arrived; every unlock by a staff credential is told."""
         for credential in self.credentials.values():
             if (
                 credential.key.lock_id == lock_id
                 and credential.lock_pin_id == lock_pin_id
                 and credential.state is CredentialState.ACTIVE
             ):
-                if credential.adhoc:
+                if credential.staff:
                     self.store.audit("staff_unlocked", credential.key)
                     self.alerts.fire(EVENT_STAFF_UNLOCKED, credential)
                 elif not credential.checked_in:

@@ -14,6 +14,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from .const import DOMAIN, LOGGER
 from .ha_compat import get_device
 from .tuya import (
+    CredentialUnlockEvent,
     LanBackend,
     LockAuthError,
     LockBackend,
@@ -24,7 +25,6 @@ from .tuya import (
     LockStatus,
     LockTimeoutError,
     PinProfile,
-    PinUnlockEvent,
 )
 
 if TYPE_CHECKING:
@@ -130,13 +130,13 @@ class LockCoordinator(DataUpdateCoordinator[LockStatus]):
                     translation_placeholders={"lock": self.name},
                 )
             )
-        if isinstance(event, PinUnlockEvent):
+        if isinstance(event, CredentialUnlockEvent):
             for listener in list(self._unlock_listeners):
                 listener(event.lock_pin_id)
 
     @callback
     def async_add_unlock_listener(self, listener: UnlockListener) -> CALLBACK_TYPE:
-        """Be told the lock-side id of every PIN that opens the lock."""
+        """Be told the lock-side id of every credential that opens the lock."""
         self._unlock_listeners.append(listener)
         return lambda: self._unlock_listeners.remove(listener)
 

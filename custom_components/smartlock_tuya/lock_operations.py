@@ -2,7 +2,7 @@
 
 Each verb talks to one lock and saves its outcome at once. A create that was sent but never
 confirmed may be on the lock: the credential is marked `unconfirmed` before the lock is
-asked, and such a PIN is always removed (its slot learnt by asking for it again with the
+asked, and such a PIN is always removed (its lock-side id learnt by asking for it again with the
 same reference) before the credential counts as revoked or is written afresh. Where the
 lock chose an id its lost answer alone named (Lock Pro), nothing can find that PIN again: it
 is never sent twice, and it waits out its window on the lock while the owner is told. A
@@ -21,21 +21,21 @@ from .pin_choice import PinChoice
 from .pins import generate
 from .scheduler import Action, Credential, CredentialKey, CredentialState, Verb
 from .tuya import (
-    CreatedPin,
+    CreatedCredential,
+    CredentialRequest,
+    CredentialWindow,
     DeleteRefusedError,
     DuplicatePinError,
     InvalidPinError,
     LockError,
     LockOfflineError,
     LockRejectedError,
-    PinRequest,
-    PinWindow,
     UnsupportedOperationError,
 )
-from .tuya.cloud import OfflineCreatedPin, OfflinePinStillValidError
+from .tuya.cloud import OfflineCreatedCredential, OfflineCredentialStillValidError
 
 if TYPE_CHECKING:
-    from .lifecycle import PinManager
+    from .lifecycle import CredentialManager
     from .lock_coordinator import LockRuntime
 
 #: Errors that prove the lock did not apply a command: it answered no, or it was never sent.
@@ -67,10 +67,10 @@ _KEPT_BY_FAILED_REVOKE: Final = frozenset(
 class LockOperations(PinChoice):
     """The verbs of the plan, for one account's locks (and the PINs they write: `PinChoice`)."""
 
-    def __init__(self, manager: PinManager) -> None:
+    def __init__(self, manager: CredentialManager) -> None:
         """Act on behalf of this account's lifecycle."""
         super().__init__(manager)
-        #: Staff PINs whose digits may still change: chosen by us, the caller still waiting.
+        #: Staff credentials whose digits may still change: chosen by us, the caller still waiting.
         self.rechoosable: set[CredentialKey] = set()
 
     async def run(self, action: Action) -> None:
@@ -156,17 +156,17 @@ class LockOperations(PinChoice):
         credential.lock_pin_id = created.lock_pin_id
         if created.pin is not None:
             credential.pin = created.pin  # an offline password: Tuya chose it
-        if isinstance(created, OfflineCreatedPin):
+        if isinstance(created, OfflineCreatedCredential):
             credential.activate_by = created.activate_by
         manager.alerts.succeeded(credential)
         manager.store.audit("pushed", action.key)
         await manager.store.async_save()
         manager.alerts.fire(EVENT_PIN_CREATED, credential)
 
-    async def _create(self, credential: Credential, lock: LockRuntime) -> CreatedPin | None:
-        """Create the PIN; a duplicate is tried again at once with other digits where we may.
+    async def _create(self, credential: Credential, lock: LockRuntime) -> CreatedCredential | None:
+        """Create the credential; a duplicate is tried again at once with other digits where we may.
 
-        A guest's digits are ours to change; a staff PIN's only while its caller waits for
+        A guest's digits are ours to change; a staff credential's only while its caller waits for
         them (`rechoosable`). Returns `None` once the failure is recorded.
         """
         manager = self._manager
@@ -174,11 +174,11 @@ class LockOperations(PinChoice):
             credential.unconfirmed = True
             await manager.store.async_save()  # a crash from here on must find "maybe"
             try:
-                return await lock.backend.create_pin(self._request(credential))
+                return await lock.backend.create_credential(self._request(credential))
             except LockError as err:
                 if isinstance(err, NOT_APPLIED) or self._never_sent(err, lock):
                     credential.unconfirmed = False  # the lock said no: nothing of it is there
-                mine = not credential.adhoc or credential.key in self.rechoosable
+                mine = not credential.staff or credential.key in self.rechoosable
                 if isinstance(err, DuplicatePinError) and mine and attempt < DUPLICATE_TRIES:
                     self.choose_again(credential)
                     continue
@@ -212,14 +212,14 @@ class LockOperations(PinChoice):
     async def _clear(self, credential: Credential, lock: LockRuntime) -> None:
         """Remove what an unconfirmed create may have left, whatever its window or PIN.
 
-        The slot is learnt by asking for the same reference again (the lock answers with
-        the slot it holds, or makes one); deleting that slot then leaves the lock clean.
+        The lock-side id is learnt by asking for the same reference again (the lock answers with
+        the id it holds, or makes one); deleting that id then leaves the lock clean.
         """
         manager = self._manager
         if credential.lock_pin_id is None:
             # A refusal proves nothing here (the lock may refuse a reference it holds): it
             # raises, and the credential stays "maybe on the lock" for the next attempt.
-            created = await lock.backend.create_pin(self._request(credential))
+            created = await lock.backend.create_credential(self._request(credential))
             credential.lock_pin_id = created.lock_pin_id
             await manager.store.async_save()
         await self._delete(credential, lock)
@@ -237,7 +237,7 @@ class LockOperations(PinChoice):
         return isinstance(err, LockOfflineError) and not lock.backend.capabilities.resend_create
 
     def stray(self, credential: Credential) -> bool:
-        """Whether the lock may hold this PIN under an id that nothing can tell us.
+        """Whether the lock may hold this credential under an id that nothing can tell us.
 
         A Lock Pro chooses the id of a temporary password and names it only in the create's
         answer; no DP lists temporary passwords or finds one by its digits (Tuya's BLE lock
@@ -258,7 +258,7 @@ class LockOperations(PinChoice):
 
         An earlier delete whose answer was lost, or died with the process before the save,
         leaves nothing to delete, and a lock with no "absent" answer (Zigbee DP 25) refuses
-        that. Where we choose the lock-side id (`resend_create`) the slot is asked for again:
+        that. Where we choose the lock-side id (`resend_create`) its lock_pin_id is asked for again:
         a lock that holds it refuses the create, one that does not makes it anew. A backend
         that already proved the id taken (`DeleteRefusedError`) leaves nothing to ask: the
         delete itself is tried again.
@@ -280,10 +280,10 @@ class LockOperations(PinChoice):
         return credential.last_error in _KEPT_BY_FAILED_REVOKE and not credential.unconfirmed
 
     async def _wait_out(self, credential: Credential, until: datetime) -> None:
-        """Leave a stray PIN to the lock, which stops it at its window's end; tell the owner.
+        """Leave a stray credential to the lock, which stops it at its window's end; tell the owner.
 
         Nothing is sent until `until` (the latest window the lock's copy may have): then the
-        credential counts as revoked, the lock having ended the PIN itself.
+        credential counts as revoked, the lock having ended the credential itself.
         """
         if credential.state is not CredentialState.ORPHANED:
             credential.state = CredentialState.FAILED
@@ -303,12 +303,12 @@ class LockOperations(PinChoice):
         request = self._request(credential, desired.starts, desired.ends)
         try:
             if lock.backend.capabilities.modify_window and credential.lock_pin_id:
-                lock_pin_id = await lock.backend.modify_pin(credential.lock_pin_id, request)
+                lock_pin_id = await lock.backend.modify_credential(credential.lock_pin_id, request)
                 credential.lock_pin_id = lock_pin_id
                 credential.starts, credential.ends = desired.starts, desired.ends
             else:
                 if credential.lock_pin_id:
-                    await lock.backend.delete_pin(credential.lock_pin_id, credential.ref)
+                    await lock.backend.delete_credential(credential.lock_pin_id, credential.ref)
                 # Off the lock: pushed again with its new window in the same sync.
                 credential.lock_pin_id = None
                 credential.state = CredentialState.SCHEDULED
@@ -323,7 +323,7 @@ class LockOperations(PinChoice):
         await manager.store.async_save()
 
     async def revoke(self, credential: Credential) -> None:
-        """Take the PIN off its lock (also when a create was never confirmed)."""
+        """Take the credential off its lock (also when a create was never confirmed)."""
         manager = self._manager
         lock = manager.locks[credential.key.lock_id]
         if self.stray(credential):
@@ -341,13 +341,13 @@ class LockOperations(PinChoice):
                 await self._clear(credential, lock)
             elif credential.lock_pin_id is not None:
                 await self._delete(credential, lock)
-        except OfflinePinStillValidError as err:
+        except OfflineCredentialStillValidError as err:
             await self._still_valid(credential, err)
             return
         except LockError as err:
             if self._maybe_deleted(credential, lock, err):
                 # Refused: the PIN may be gone already (a lock that has no "absent" answer
-                # refuses a delete of nothing). Its slot is asked for again with the same
+                # refuses a delete of nothing). Its lock_pin_id is asked for again with the same
                 # reference, then deleted (see `_clear`).
                 credential.unconfirmed, credential.lock_pin_id = True, None
             manager.alerts.failed(credential, "revoke", err)
@@ -361,7 +361,9 @@ class LockOperations(PinChoice):
         await manager.store.async_save()
         manager.alerts.fire(EVENT_PIN_REVOKED, credential)
 
-    async def _still_valid(self, credential: Credential, err: OfflinePinStillValidError) -> None:
+    async def _still_valid(
+        self, credential: Credential, err: OfflineCredentialStillValidError
+    ) -> None:
         """An offline PIN works on until its end: say so once, and revoke again at that end."""
         manager = self._manager
         credential.next_attempt = err.until or credential.ends
@@ -372,10 +374,10 @@ class LockOperations(PinChoice):
         await manager.store.async_save()
 
     async def _delete(self, credential: Credential, lock: LockRuntime) -> None:
-        """Delete the PIN; one the backend cannot delete ends with its window on the lock."""
-        assert credential.lock_pin_id is not None  # noqa: S101 - callers know its slot
+        """Delete the credential; one the backend cannot delete ends with its window on the lock."""
+        assert credential.lock_pin_id is not None  # noqa: S101 - callers know its lock_pin_id
         try:
-            await lock.backend.delete_pin(credential.lock_pin_id, credential.ref)
+            await lock.backend.delete_credential(credential.lock_pin_id, credential.ref)
         except UnsupportedOperationError:
             self._manager.store.audit("expires_on_lock", credential.key)
 
@@ -383,7 +385,7 @@ class LockOperations(PinChoice):
         await self.revoke(self._manager.credentials[action.key])
 
     async def forget(self, credential: Credential, event: str) -> None:
-        """Mark revoked without a lock call: the PIN never reached the lock."""
+        """Mark revoked without a lock call: the credential never reached the lock."""
         credential.state = CredentialState.REVOKED
         self._manager.alerts.succeeded(credential)
         self._manager.alerts.clear(credential)
@@ -401,10 +403,12 @@ class LockOperations(PinChoice):
 
     def _request(
         self, credential: Credential, starts: datetime | None = None, ends: datetime | None = None
-    ) -> PinRequest:
-        return PinRequest(
+    ) -> CredentialRequest:
+        return CredentialRequest(
             ref=credential.ref,
             pin=credential.pin,
-            window=PinWindow(starts=starts or credential.starts, ends=ends or credential.ends),
+            window=CredentialWindow(
+                starts=starts or credential.starts, ends=ends or credential.ends
+            ),
             name=credential.guest_name or credential.key.reservation_id,
         )

@@ -16,13 +16,13 @@ from .profile_choice import allowed_lengths, length_for
 from .scheduler import Credential, Desired
 
 if TYPE_CHECKING:
-    from .lifecycle import PinManager
+    from .lifecycle import CredentialManager
 
 
 class PinChoice:
     """The PINs and references of one account's credentials."""
 
-    def __init__(self, manager: PinManager) -> None:
+    def __init__(self, manager: CredentialManager) -> None:
         """Choose from what this account's lifecycle holds."""
         self._manager = manager
 
@@ -99,7 +99,7 @@ class PinChoice:
         for other in self._manager.credentials.values():
             if other is credential or (
                 other.key.reservation_id == credential.key.reservation_id
-                and not credential.adhoc
+                and not credential.staff
                 and other.live
                 and other.pin == old
                 and not other.on_lock

@@ -13,7 +13,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .credential_requests import RequestError
+from .owner_requests import RequestError
 from .scheduler import CredentialKey, CredentialState
 from .service_targets import (
     aware,
@@ -27,7 +27,7 @@ from .service_targets import (
 )
 
 if TYPE_CHECKING:
-    from .lifecycle import PinManager
+    from .lifecycle import CredentialManager
 
 ATTR_LOCK: Final = "lock"
 ATTR_NAME: Final = "name"
@@ -36,12 +36,12 @@ ATTR_ENDS: Final = "ends"
 ATTR_PIN: Final = "pin"
 ATTR_CREDENTIAL_ID: Final = "credential_id"
 ATTR_RESERVATION_ID: Final = "reservation_id"
-#: The state a staff PIN is answered with while its lock has not confirmed it yet.
+#: The state a staff credential is answered with while its lock has not confirmed it yet.
 PENDING: Final = "pending"
 
 
 async def async_create_pin(call: ServiceCall) -> ServiceResponse:
-    """A staff PIN with its own window on one lock, answered once the lock has answered."""
+    """A staff credential with its own window on one lock, answered once the lock has answered."""
     await require_admin(call.hass, call)
     entity_id: str = call.data[ATTR_LOCK]
     manager, lock_id = lock_target(call.hass, entity_id)
@@ -58,7 +58,7 @@ async def async_create_pin(call: ServiceCall) -> ServiceResponse:
     if pin is not None and not (pin.isascii() and pin.isdigit()):
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="invalid_pin")
     try:
-        credential = await manager.requests.async_create_staff_pin(
+        credential = await manager.requests.async_create_staff_credential(
             lock_id, call.data[ATTR_NAME], starts, ends, pin
         )
     except RequestError as err:
@@ -88,7 +88,7 @@ async def async_revoke_pin(call: ServiceCall) -> None:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="credential_or_reservation"
         )
-    targets: list[tuple[PinManager, list[CredentialKey]]] = []
+    targets: list[tuple[CredentialManager, list[CredentialKey]]] = []
     if credential_id is not None:
         try:
             key = CredentialKey.parse(credential_id)

@@ -31,7 +31,7 @@ from .const import CONF_PROFILE, DOMAIN, LOGGER, SUBENTRY_LOCK
 from .guest_messages import message_issue_id
 from .migration import needs_profile
 from .scheduler import Credential, CredentialState
-from .storage import LifecycleStore
+from .storage import CredentialStore
 from .tuya import LockError, PinProfile
 
 #: However many PINs and however slow the lock, a removal gives up on a lock after this long.
@@ -51,7 +51,7 @@ def lock_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
 
 @callback
 def async_follow_lock_removals(hass: HomeAssistant) -> None:
-    """Revoke a lock's PINs whenever one of our lock subentries is removed, loaded or not.
+    """Revoke a lock's credentials whenever one of our lock subentries is removed, loaded or not.
 
     Listening for the whole domain, not per loaded entry, also covers an account that is in
     setup-retry or failed when the lock is removed.
@@ -82,7 +82,7 @@ def async_follow_lock_removals(hass: HomeAssistant) -> None:
 async def _after_lock_removal(
     hass: HomeAssistant, entry: ConfigEntry, removed: Mapping[str, ConfigSubentry]
 ) -> None:
-    """Stop the account's lifecycle, revoke the removed locks' PINs, then start it again.
+    """Stop the account's lifecycle, revoke the removed locks' credentials, then start it again.
 
     The lifecycle is stopped while the Store is edited, so nothing it does in between (a push
     on the very lock being removed) can undo the revocation.
@@ -104,8 +104,8 @@ async def async_revoke_locks(
     *,
     keep_store: bool,
 ) -> dict[str, list[Credential]]:
-    """Take every stored live PIN of these locks off them; return, per lock, what stayed on."""
-    store = LifecycleStore(hass, entry.entry_id)
+    """Take every live credential of these locks off them; return, per lock, what stayed on."""
+    store = CredentialStore(hass, entry.entry_id)
     data = await store.async_load()
     profiles = await async_load_profiles(hass)
     ids = list(locks)
@@ -170,7 +170,9 @@ async def _revoke_on_lock(
     try:
         backend = build_backend(hass, account, subentry.data, profile)
     except (LockError, KeyError, ValueError) as err:
-        LOGGER.warning("Lock %s cannot be reached to revoke its PINs: %r", subentry.title, err)
+        LOGGER.warning(
+            "Lock %s cannot be reached to revoke its credentials: %r", subentry.title, err
+        )
         return taken_off, [*on_lock, *maybe]
     pending = list(on_lock)
     try:
@@ -178,14 +180,16 @@ async def _revoke_on_lock(
             await backend.connect()
             for credential in on_lock:
                 try:
-                    await backend.delete_pin(str(credential.lock_pin_id), credential.ref)
+                    await backend.delete_credential(str(credential.lock_pin_id), credential.ref)
                 except LockError as err:
-                    LOGGER.debug("PIN %s stays on %s: %r", credential.key, subentry.title, err)
+                    LOGGER.debug(
+                        "Credential %s stays on %s: %r", credential.key, subentry.title, err
+                    )
                     continue
                 pending.remove(credential)
                 taken_off.append(credential)
     except (LockError, TimeoutError) as err:
-        LOGGER.warning("Lock %s did not let its PINs be revoked: %r", subentry.title, err)
+        LOGGER.warning("Lock %s did not let its credentials be revoked: %r", subentry.title, err)
     finally:
         await backend.close()
     return taken_off, [*pending, *maybe]

@@ -1,10 +1,10 @@
-"""The PIN lifecycle's decisions, as a pure function of what is wanted, what is stored, and now.
+"""The credential lifecycle's decisions, a pure function of what is wanted, stored, and now.
 
 `plan()` looks at every credential (one per reservation and lock) and says what to do next:
 add it, push it to the lock, move its window, revoke it, forget it, or re-check its reservation
 with Stays first. It touches nothing; the manager carries the actions out and saves each
 outcome, then asks again. Asking twice gives the same answer, so a duplicate webhook or a
-second sync never doubles a PIN.
+second sync never doubles a credential.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-#: PINs carry their window to the lock, so they can be pushed ahead and survive an outage.
+#: Credentials carry their window to the lock, so they can be pushed ahead and survive an outage.
 PUSH_AHEAD: Final = timedelta(hours=24)
 #: After the quick attempts, retry every this long (create: until the window ends).
 QUICK_BACKOFF: Final = (timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2))
@@ -92,7 +92,7 @@ class Credential:
     sent again finds the same place. `lock_pin_id` is the id the lock itself confirmed (a
     Lock Pro's hardware id, the Zigbee id, the cloud's password id): deletes and window
     changes address it, and the lock's unlock reports name it (the event entity calls it the
-    `slot`). It stays `None` until the lock confirms the PIN.
+    `lock_pin_id`). It stays `None` until the lock confirms the PIN.
     """
 
     key: CredentialKey
@@ -109,7 +109,7 @@ class Credential:
     notified: bool = False
     checked_in: bool = False
     guest_name: str | None = None
-    adhoc: bool = False
+    staff: bool = False
     #: Why it was revoked: a credential Stays took away may come back, one a user revoked not.
     revoked_by_user: bool = False
     #: A create was sent and never confirmed: the lock may hold it, so it is removed before
@@ -123,7 +123,7 @@ class Credential:
 
     @property
     def on_lock(self) -> bool:
-        """Whether the lock may hold this PIN now: confirmed, unconfirmed, or not yet removed."""
+        """Whether the lock may hold this credential: confirmed, unconfirmed, or not yet removed."""
         return self.unconfirmed or self.state in (CredentialState.ACTIVE, CredentialState.ORPHANED)
 
     @property
@@ -199,8 +199,8 @@ def push_time(starts: datetime) -> datetime:
 
 
 def _push_time(credential: Credential) -> datetime:
-    """A staff PIN goes at once: whoever asked for it waits for the lock's answer."""
-    if credential.adhoc:
+    """A staff credential goes at once: whoever asked for it waits for the lock's answer."""
+    if credential.staff:
         return datetime.min.replace(tzinfo=UTC)
     return push_time(credential.starts)
 
@@ -296,7 +296,7 @@ def _step(
         return Verb.REVOKE if due else None
     if have.revoked_by_user:
         return Verb.FORGET
-    if want is None and not have.adhoc:
+    if want is None and not have.staff:
         if not gone:  # `gone` is known by id: even a partial read does not undo it
             # Fail closed: a partial read proves nothing; a complete one is checked by id.
             return Verb.RECHECK if complete else None

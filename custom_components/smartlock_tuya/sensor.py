@@ -171,7 +171,7 @@ class NextCheckInSensor(SmartLockEntity[StaysCoordinator], SensorEntity):
 
 
 class CredentialCountSensor(StaysEntity, SensorEntity):
-    """How many of the account's PINs are in the given states (updated after every sync)."""
+    """How many of the account's credentials are in the given states (updated after every sync)."""
 
     entity_description: CredentialSensorDescription
 

@@ -1,7 +1,7 @@
 """Finding what an action is about: the account, the lock, the credentials; and who may ask.
 
 An action finds its account at call time: by `config_entry_id` where the caller names one,
-by lock entity for a staff PIN, else among every loaded account (reservation ids and
+by lock entity for a staff credential, else among every loaded account (reservation ids and
 credential ids are looked up in all of them).
 """
 
@@ -24,25 +24,25 @@ from .scheduler import Credential, CredentialKey
 
 if TYPE_CHECKING:
     from .coordinator import SmartLockConfigEntry
-    from .lifecycle import PinManager
+    from .lifecycle import CredentialManager
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 
 
-def manager_of(entry: SmartLockConfigEntry) -> PinManager | None:
+def manager_of(entry: SmartLockConfigEntry) -> CredentialManager | None:
     """The entry's lifecycle, when the entry is loaded and its lifecycle exists."""
     if entry.state is not ConfigEntryState.LOADED:
         return None
     return entry.runtime_data.manager
 
 
-def loaded_managers(hass: HomeAssistant) -> list[PinManager]:
+def loaded_managers(hass: HomeAssistant) -> list[CredentialManager]:
     """The lifecycle of every loaded account."""
     entries = cast("list[SmartLockConfigEntry]", hass.config_entries.async_loaded_entries(DOMAIN))
     return [manager for entry in entries if (manager := manager_of(entry)) is not None]
 
 
-def managers_for(hass: HomeAssistant, call: ServiceCall) -> list[PinManager]:
+def managers_for(hass: HomeAssistant, call: ServiceCall) -> list[CredentialManager]:
     """The named account's lifecycle, or every loaded account's when none is named."""
     entry_id: str | None = call.data.get(ATTR_CONFIG_ENTRY_ID)
     if entry_id is None:
@@ -62,7 +62,7 @@ def managers_for(hass: HomeAssistant, call: ServiceCall) -> list[PinManager]:
     return [manager]
 
 
-def lock_target(hass: HomeAssistant, entity_id: str) -> tuple[PinManager, str]:
+def lock_target(hass: HomeAssistant, entity_id: str) -> tuple[CredentialManager, str]:
     """The lifecycle and lock subentry id behind one of our lock entities."""
     registered = er.async_get(hass).async_get(entity_id)
     if (
@@ -82,7 +82,7 @@ def lock_target(hass: HomeAssistant, entity_id: str) -> tuple[PinManager, str]:
     )
 
 
-def with_reservation(hass: HomeAssistant, reservation_id: str) -> list[PinManager]:
+def with_reservation(hass: HomeAssistant, reservation_id: str) -> list[CredentialManager]:
     """The lifecycles holding live credentials of a reservation; none is a caller's mistake."""
     managers = [
         manager for manager in loaded_managers(hass) if manager.for_reservation(reservation_id)
@@ -101,7 +101,7 @@ def unknown_reservation(reservation_id: str) -> ServiceValidationError:
     )
 
 
-def lock_names(manager: PinManager, keys: Iterable[CredentialKey]) -> str:
+def lock_names(manager: CredentialManager, keys: Iterable[CredentialKey]) -> str:
     """The locks of these credentials, for an error message."""
     locks = manager.entry.runtime_data.locks
     return ", ".join(
@@ -114,7 +114,7 @@ def aware(value: datetime, zone: tzinfo) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=zone)
 
 
-def zone_of(manager: PinManager) -> tzinfo:
+def zone_of(manager: CredentialManager) -> tzinfo:
     """The account's wall clock."""
     return manager.entry.runtime_data.coordinator.clock.time_zone
 
@@ -134,7 +134,7 @@ async def require_admin(hass: HomeAssistant, call: ServiceCall) -> None:
         raise Unauthorized(context=call.context)
 
 
-def describe(manager: PinManager, credential: Credential, *, reveal: bool) -> dict[str, Any]:
+def describe(manager: CredentialManager, credential: Credential, *, reveal: bool) -> dict[str, Any]:
     """A credential as an action answers it: the PIN masked unless revealed."""
     zone = zone_of(manager)
     return {
@@ -150,6 +150,6 @@ def describe(manager: PinManager, credential: Credential, *, reveal: bool) -> di
         "last_error": credential.last_error,
         "notified": credential.notified,
         "checked_in": credential.checked_in,
-        "adhoc": credential.adhoc,
+        "adhoc": credential.staff,
         "pin": credential.pin if reveal else mask(credential.pin),
     }

@@ -1,4 +1,4 @@
-"""Actions: the PIN lifecycle at hand, for the owner's dashboards and automations.
+"""Actions: the credential lifecycle at hand, for the owner's dashboards and automations.
 
 Every action is registered once, in `async_setup`. Those that hand out, change, send or
 remove a door code (`pin_services`) are for administrators; syncing and listing masked

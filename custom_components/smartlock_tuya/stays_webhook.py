@@ -23,7 +23,7 @@ from .stays import StaysError, StaysNotFoundError
 
 if TYPE_CHECKING:
     from .coordinator import SmartLockConfigEntry
-    from .lifecycle import PinManager
+    from .lifecycle import CredentialManager
 
 MAX_BODY: Final = 64 * 1024
 #: Stays' actions are short dotted names ("reservation.modified"); anything else is not stored.
@@ -151,14 +151,16 @@ async def _handle(
     return _answer(HTTPStatus.OK, IGNORED)
 
 
-async def _refresh_listings(entry: SmartLockConfigEntry, manager: PinManager, action: str) -> None:
+async def _refresh_listings(
+    entry: SmartLockConfigEntry, manager: CredentialManager, action: str
+) -> None:
     """A listing changed: read the account again."""
     await entry.runtime_data.coordinator.async_request_refresh()
     _record(manager, action, None, "listings refreshed")
 
 
 async def _apply_reservation(
-    entry: SmartLockConfigEntry, manager: PinManager, action: str, reservation_id: str
+    entry: SmartLockConfigEntry, manager: CredentialManager, action: str, reservation_id: str
 ) -> None:
     """Fetch the reservation by id and let the lifecycle act on Stays' answer."""
     try:
@@ -175,7 +177,9 @@ async def _apply_reservation(
     _record(manager, action, reservation_id, "applied" if reservation is not None else "not found")
 
 
-def _record(manager: PinManager, action: str, reservation_id: str | None, outcome: str) -> None:
+def _record(
+    manager: CredentialManager, action: str, reservation_id: str | None, outcome: str
+) -> None:
     """Keep the outcome in the trail, saved with the lifecycle's next save.
 
     The webhook never saves by itself: a save before the Store has loaded would replace it.
@@ -183,7 +187,7 @@ def _record(manager: PinManager, action: str, reservation_id: str | None, outcom
     manager.store.record_webhook(action, reservation_id, outcome)
 
 
-def _record_ignored(manager: PinManager, action: str) -> None:
+def _record_ignored(manager: CredentialManager, action: str) -> None:
     """Keep a short, bounded trace of news nobody acts on (saved with the next save)."""
     trail = manager.store.data.webhooks
     ignored = [line for line in trail if line.detail == IGNORED]

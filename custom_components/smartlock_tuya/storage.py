@@ -71,7 +71,7 @@ class AuditEntry:
 
 
 @dataclass(kw_only=True)
-class LifecycleData:
+class CredentialStoreData:
     """Everything the lifecycle keeps between restarts."""
 
     credentials: dict[CredentialKey, Credential] = field(default_factory=dict)
@@ -79,25 +79,25 @@ class LifecycleData:
     stays_complete: bool = False
     audit: deque[AuditEntry] = field(default_factory=lambda: deque(maxlen=AUDIT_LIMIT))
     webhooks: deque[AuditEntry] = field(default_factory=lambda: deque(maxlen=WEBHOOK_LIMIT))
-    #: The last PIN reference handed out per lock: references only move forward.
+    #: The last ref handed out per lock: refs only move forward.
     last_refs: dict[str, int] = field(default_factory=dict)
     #: The latest instant a plan was made at: a clock set back later never reopens a window
     #: that had ended by then.
     latest: datetime | None = None
 
 
-class LifecycleStore:
-    """Loads and saves `LifecycleData` for one account."""
+class CredentialStore:
+    """Loads and saves `CredentialStoreData` for one account."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """One store file per config entry."""
         self._store = _VersionedStore(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", minor_version=STORAGE_MINOR_VERSION
         )
-        self.data = LifecycleData()
+        self.data = CredentialStoreData()
         self.loaded = False
 
-    async def async_load(self) -> LifecycleData:
+    async def async_load(self) -> CredentialStoreData:
         """Read what was saved; unreadable records are dropped one by one, not all at once.
 
         Raises `StoreTooNewError` for a newer file; nothing is saved over it afterwards.
@@ -115,8 +115,8 @@ class LifecycleStore:
         """Write now: what the locks hold must survive a crash a second later."""
         if not self.loaded:
             # Saving before loading would replace the file with an empty store, and the
-            # PINs already on the locks would be forgotten.
-            raise RuntimeError("the lifecycle store is saved before it is loaded")
+            # credentials already on the locks would be forgotten.
+            raise RuntimeError("the credential store is saved before it is loaded")
         await self._store.async_save(self._dump())
 
     async def async_remove(self) -> None:
@@ -154,7 +154,7 @@ class LifecycleStore:
         )
 
     def next_ref(self, lock_id: str, refs: range | None = None) -> int:
-        """A reference (the lock's number for a PIN) never used on this lock while stored.
+        """A ref (the lock's number for a credential) never used on this lock while stored.
 
         References move forward from the last one handed out, so a freed one is not reused
         while its PIN might still be on the lock; a lock first seen starts at a random one,
@@ -207,9 +207,9 @@ class LifecycleStore:
         }
 
 
-def parse_data(raw: Any) -> LifecycleData:
+def parse_data(raw: Any) -> CredentialStoreData:
     """Saved data back into objects; an unreadable record is dropped alone, never the rest."""
-    data = LifecycleData()
+    data = CredentialStoreData()
     if not isinstance(raw, dict):
         return data
     for credential in _records(raw.get("credentials"), _credential):
@@ -303,7 +303,7 @@ def _credential(item: dict[str, Any]) -> Credential:
         notified=bool(item.get("notified", False)),
         checked_in=bool(item.get("checked_in", False)),
         guest_name=_optional_text(item.get("guest_name")),
-        adhoc=bool(item.get("adhoc", False)),
+        staff=bool(item.get("adhoc", False)),
         revoked_by_user=bool(item.get("revoked_by_user", False)),
         unconfirmed=bool(item.get("unconfirmed", False)),
         message_attempts=_whole(item.get("message_attempts", 0)),
@@ -328,7 +328,7 @@ def _dump_credential(credential: Credential) -> dict[str, Any]:
         "notified": credential.notified,
         "checked_in": credential.checked_in,
         "guest_name": credential.guest_name,
-        "adhoc": credential.adhoc,
+        "adhoc": credential.staff,
         "revoked_by_user": credential.revoked_by_user,
         "unconfirmed": credential.unconfirmed,
         "message_attempts": credential.message_attempts,

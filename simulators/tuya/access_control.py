@@ -50,7 +50,7 @@ class PasswordCommand:
     """A DP 1 create or DP 3 modify request."""
 
     member: int
-    hardware_id: int
+    lock_pin_id: int
     start: int
     end: int
     times: int
@@ -63,7 +63,7 @@ class PasswordCommand:
         fixed = _HEAD.size + _VALIDITY.size + 2
         if len(raw) < fixed + _UUID.size:
             raise PayloadError(f"{len(raw)} bytes is too short")
-        kind, stage, _admin, member, hardware_id = _HEAD.unpack_from(raw)
+        kind, stage, _admin, member, lock_pin_id = _HEAD.unpack_from(raw)
         start, end, schedule = _VALIDITY.unpack_from(raw, _HEAD.size)
         times, length = raw[fixed - 2], raw[fixed - 1]
         digits, uuid = raw[fixed:-2], _UUID.unpack(raw[-2:])[0]
@@ -73,12 +73,12 @@ class PasswordCommand:
             raise PayloadError("schedule, window or times this panel does not take")
         if length != len(digits) or not digits or any(digit > 9 for digit in digits):
             raise PayloadError("the password length does not match its digits")
-        return cls(member, hardware_id, start, end, times, "".join(map(str, digits)), uuid)
+        return cls(member, lock_pin_id, start, end, times, "".join(map(str, digits)), uuid)
 
     def encode(self) -> bytes:
         """The request bytes, for tests."""
         return (
-            _HEAD.pack(PASSWORD, 0, 0, self.member, self.hardware_id)
+            _HEAD.pack(PASSWORD, 0, 0, self.member, self.lock_pin_id)
             + _VALIDITY.pack(self.start, self.end, bytes(9))
             + bytes((self.times, len(self.pin)))
             + bytes(int(digit) for digit in self.pin)
@@ -86,10 +86,10 @@ class PasswordCommand:
         )
 
 
-def reply(member: int, hardware_id: int, status: int, uuid: int) -> bytes:
+def reply(member: int, lock_pin_id: int, status: int, uuid: int) -> bytes:
     """A 9-byte reply (ours): done at stage 0xFF, anything else at stage 0xFD."""
     stage = STAGE_DONE if status == STATUS_OK else STAGE_FAILED
-    return _REPLY.pack(PASSWORD, stage, member, hardware_id, status, uuid)
+    return _REPLY.pack(PASSWORD, stage, member, lock_pin_id, status, uuid)
 
 
 def uuid_of(raw: bytes) -> int:
@@ -141,24 +141,24 @@ class AccessControlPanel(LockFamily):
 
     def failure(self, dp: str, raw: bytes) -> bytes:
         """Status 1, echoing the member, hardware id and uuid the request carried."""
-        member, hardware_id = (
+        member, lock_pin_id = (
             _HEAD.unpack_from(raw)[3:] if len(raw) >= _HEAD.size else (0, ANY_HARDWARE_ID)
         )
-        return reply(member, hardware_id, STATUS_FAILED, uuid_of(raw))
+        return reply(member, lock_pin_id, STATUS_FAILED, uuid_of(raw))
 
-    def _store(self, hardware_id: int, request: PasswordCommand) -> None:
-        self.pins[hardware_id] = StoredPin(
-            request.pin, request.start, request.end, times=request.times, unlock_id=hardware_id
+    def _store(self, lock_pin_id: int, request: PasswordCommand) -> None:
+        self.pins[lock_pin_id] = StoredPin(
+            request.pin, request.start, request.end, times=request.times, unlock_id=lock_pin_id
         )
-        self.members[hardware_id] = request.member
+        self.members[lock_pin_id] = request.member
 
     def _create(self, raw: bytes) -> bytes:
         try:
             request = PasswordCommand.decode(raw)
         except PayloadError:
             return self.failure(self.CREATE_DP, raw)
-        if request.hardware_id != ANY_HARDWARE_ID:
-            return reply(request.member, request.hardware_id, STATUS_FAILED, request.uuid)
+        if request.lock_pin_id != ANY_HARDWARE_ID:
+            return reply(request.member, request.lock_pin_id, STATUS_FAILED, request.uuid)
         free = next((i for i in range(ANY_HARDWARE_ID) if i not in self.pins), None)
         if len(self.pins) >= self.capacity or free is None:
             return reply(request.member, ANY_HARDWARE_ID, STATUS_FULL, request.uuid)
@@ -170,19 +170,19 @@ class AccessControlPanel(LockFamily):
             request = PasswordCommand.decode(raw)
         except PayloadError:
             return self.failure(self.MODIFY_DP, raw)
-        if self.members.get(request.hardware_id) != request.member:
-            return reply(request.member, request.hardware_id, STATUS_FAILED, request.uuid)
-        self._store(request.hardware_id, request)
-        return reply(request.member, request.hardware_id, STATUS_OK, request.uuid)
+        if self.members.get(request.lock_pin_id) != request.member:
+            return reply(request.member, request.lock_pin_id, STATUS_FAILED, request.uuid)
+        self._store(request.lock_pin_id, request)
+        return reply(request.member, request.lock_pin_id, STATUS_OK, request.uuid)
 
     def _delete(self, raw: bytes) -> bytes:
         if len(raw) != _HEAD.size + _UUID.size:
             return self.failure(self.DELETE_DP, raw)
-        kind, _stage, _admin, member, hardware_id = _HEAD.unpack_from(raw)
+        kind, _stage, _admin, member, lock_pin_id = _HEAD.unpack_from(raw)
         uuid = uuid_of(raw)
         if kind != PASSWORD:
-            return reply(member, hardware_id, STATUS_FAILED, uuid)
-        if self.members.get(hardware_id) != member:
-            return reply(member, hardware_id, STATUS_ABSENT, uuid)
-        del self.pins[hardware_id], self.members[hardware_id]
-        return reply(member, hardware_id, STATUS_OK, uuid)
+            return reply(member, lock_pin_id, STATUS_FAILED, uuid)
+        if self.members.get(lock_pin_id) != member:
+            return reply(member, lock_pin_id, STATUS_ABSENT, uuid)
+        del self.pins[lock_pin_id], self.members[lock_pin_id]
+        return reply(member, lock_pin_id, STATUS_OK, uuid)

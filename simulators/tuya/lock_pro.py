@@ -25,7 +25,7 @@ Payloads, every integer big-endian, times Unix seconds:
   failed delete (``temp_pw_delete_handler``): `absent_delete_status` picks one.
 
 Uses: 0 means unlimited (the hardware-tested builder sends 0 for an ordinary code); n allows n
-unlocks (ours). The demo does not refuse a PIN that another slot already holds, so neither do we.
+unlocks (ours). The demo does not refuse a PIN that another id already holds, so neither do we.
 Malformed requests answer hw id 0xFF (create) or the given id, with status 1 (ours).
 """
 
@@ -36,7 +36,7 @@ from typing import ClassVar, Self
 
 from .family import LockFamily, StoredPin, WeeklySchedule
 
-NO_HARDWARE_ID = 0xFF
+NO_LOCK_PIN_ID = 0xFF
 MIN_DIGITS = 6
 MAX_DIGITS = 10
 VALIDITY_SIZE = 17
@@ -131,7 +131,7 @@ class LockPro(LockFamily):
         absent_delete_status: int = STATUS_ABSENT,
     ) -> None:
         """A lock with `capacity` hardware ids (0 upwards) for temporary passwords."""
-        if capacity > NO_HARDWARE_ID:
+        if capacity > NO_LOCK_PIN_ID:
             raise ValueError("hardware ids end at 0xFE")
         self.absent_delete_status = absent_delete_status
         super().__init__(battery=battery, locked=locked, capacity=capacity)
@@ -146,46 +146,46 @@ class LockPro(LockFamily):
 
     def failure(self, dp: str, raw: bytes) -> bytes:
         """Status 1, naming the hw id the request named (none on a create)."""
-        hw_id = raw[0] if dp != self.CREATE_DP and raw else NO_HARDWARE_ID
-        return bytes([hw_id, STATUS_FAILED])
+        lock_pin_id = raw[0] if dp != self.CREATE_DP and raw else NO_LOCK_PIN_ID
+        return bytes([lock_pin_id, STATUS_FAILED])
 
-    def _store(self, hw_id: int, request: ProPassword) -> None:
-        self.pins[hw_id] = StoredPin(
+    def _store(self, lock_pin_id: int, request: ProPassword) -> None:
+        self.pins[lock_pin_id] = StoredPin(
             request.pin,
             request.validity.start,
             request.validity.end,
             times=request.uses,
             schedule=request.validity.schedule,
-            unlock_id=hw_id,
+            unlock_id=lock_pin_id,
         )
 
     def _create(self, raw: bytes) -> bytes:
         try:
             request = ProPassword.decode(raw)
         except PayloadError:
-            return bytes([NO_HARDWARE_ID, STATUS_FAILED])
-        free = [hw_id for hw_id in range(self.capacity) if hw_id not in self.pins]
+            return bytes([NO_LOCK_PIN_ID, STATUS_FAILED])
+        free = [lock_pin_id for lock_pin_id in range(self.capacity) if lock_pin_id not in self.pins]
         if not free:
-            return bytes([NO_HARDWARE_ID, STATUS_FULL])
+            return bytes([NO_LOCK_PIN_ID, STATUS_FULL])
         self._store(free[0], request)
         return bytes([free[0], STATUS_OK])
 
     def _modify(self, raw: bytes) -> bytes:
         if not raw:
-            return bytes([NO_HARDWARE_ID, STATUS_FAILED])
-        hw_id = raw[0]
+            return bytes([NO_LOCK_PIN_ID, STATUS_FAILED])
+        lock_pin_id = raw[0]
         try:
             request = ProPassword.decode(raw[1:])
         except PayloadError:
-            return bytes([hw_id, STATUS_FAILED])
-        if hw_id not in self.pins:
-            return bytes([hw_id, STATUS_FAILED])
-        self._store(hw_id, request)
-        return bytes([hw_id, STATUS_OK])
+            return bytes([lock_pin_id, STATUS_FAILED])
+        if lock_pin_id not in self.pins:
+            return bytes([lock_pin_id, STATUS_FAILED])
+        self._store(lock_pin_id, request)
+        return bytes([lock_pin_id, STATUS_OK])
 
     def _delete(self, raw: bytes) -> bytes:
         if len(raw) != 1:
-            return self.failure(self.DELETE_DP, raw[:1] or bytes([NO_HARDWARE_ID]))
+            return self.failure(self.DELETE_DP, raw[:1] or bytes([NO_LOCK_PIN_ID]))
         if self.pins.pop(raw[0], None) is None:
             return bytes([raw[0], self.absent_delete_status])
         return bytes([raw[0], STATUS_OK])

@@ -17,10 +17,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given, strategies as st
 import pytest
 
-from custom_components.smartlock_tuya.tuya import LockError, PinRequest, PinWindow
+from custom_components.smartlock_tuya.tuya import CredentialRequest, CredentialWindow, LockError
 from custom_components.smartlock_tuya.tuya.cloud import (
     CloudBackend,
-    OfflinePinStillValidError,
+    OfflineCredentialStillValidError,
     our_name,
     ref_of,
 )
@@ -114,10 +114,10 @@ def _backend(script: list[Any], *, offline: bool = False) -> CloudBackend:
     )
 
 
-_REQUEST = PinRequest(
+_REQUEST = CredentialRequest(
     ref=7,
     pin="123456",
-    window=PinWindow(
+    window=CredentialWindow(
         starts=datetime(2026, 3, 10, 17, 30, tzinfo=UTC),
         ends=datetime(2026, 3, 10, 17, 30, tzinfo=UTC) + timedelta(days=2),
     ),
@@ -133,9 +133,9 @@ def test_cloud_answers(script: list[Any], offline: bool) -> None:
     async def exercise() -> None:
         operations = (
             lambda backend: backend.status(),
-            lambda backend: backend.list_pins(),
-            lambda backend: backend.create_pin(_REQUEST),
-            lambda backend: backend.delete_pin("42", 7),
+            lambda backend: backend.list_credentials(),
+            lambda backend: backend.create_credential(_REQUEST),
+            lambda backend: backend.delete_credential("42", 7),
         )
         for operation in operations:
             with contextlib.suppress(LockError):
@@ -178,31 +178,33 @@ async def _outcome(operation: Callable[[CloudBackend], Any], script: list[Any]) 
     ("operation", "script"),
     [
         # Found by the long run (2026-12-07): a "success" whose list is a number.
-        pytest.param(lambda b: b.list_pins(), [_ok(-6801)], id="list-is-a-number"),
+        pytest.param(lambda b: b.list_credentials(), [_ok(-6801)], id="list-is-a-number"),
         pytest.param(
-            lambda b: b.create_pin(_REQUEST), [_GATEWAY_LOCK, _ok("x")], id="create-list-is-text"
+            lambda b: b.create_credential(_REQUEST),
+            [_GATEWAY_LOCK, _ok("x")],
+            id="create-list-is-text",
         ),
         pytest.param(
-            lambda b: b.create_pin(_REQUEST),
+            lambda b: b.create_credential(_REQUEST),
             [_GATEWAY_LOCK, _ok([]), _ok(None)],
             id="ticket-is-null",
         ),
         pytest.param(
-            lambda b: b.create_pin(_REQUEST),
+            lambda b: b.create_credential(_REQUEST),
             [_GATEWAY_LOCK, _ok([]), _ok({"ticket_key": _ticket_key()})],
             id="ticket-without-id",
         ),
         pytest.param(
-            lambda b: b.create_pin(_REQUEST),
+            lambda b: b.create_credential(_REQUEST),
             [_GATEWAY_LOCK, _ok([]), _ok({"ticket_key": _ticket_key(), "ticket_id": "t"}), _ok({})],
             id="created-without-id",
         ),
         pytest.param(
-            lambda b: b.create_pin(_REQUEST),
+            lambda b: b.create_credential(_REQUEST),
             [_GATEWAY_LOCK, _ok([]), _ok({"ticket_key": _ticket_key(), "ticket_id": "t"}), _ok(3)],
             id="created-is-a-number",
         ),
-        pytest.param(lambda b: b.delete_pin("abc", 7), [], id="stored-id-not-a-number"),
+        pytest.param(lambda b: b.delete_credential("abc", 7), [], id="stored-id-not-a-number"),
     ],
 )
 def test_malformed_answers_are_lock_errors(
@@ -216,10 +218,10 @@ def test_malformed_answers_are_lock_errors(
 def test_passwords_without_a_usable_id_are_passed_over(bad_id: Any) -> None:
     """Ours by name but with no id to delete it by: not listed, and never adopted."""
     record = {**_OUR_RECORD, "id": bad_id}
-    assert asyncio.run(_outcome(lambda b: b.list_pins(), [_ok([record])])) == []
+    assert asyncio.run(_outcome(lambda b: b.list_credentials(), [_ok([record])])) == []
     created = asyncio.run(
         _outcome(
-            lambda b: b.create_pin(_REQUEST),
+            lambda b: b.create_credential(_REQUEST),
             [
                 _GATEWAY_LOCK,
                 _ok([record]),
@@ -236,5 +238,7 @@ def test_passwords_without_a_usable_id_are_passed_over(bad_id: Any) -> None:
 @pytest.mark.parametrize("end", ["\u00b2", "9" * 30, ""], ids=["superscript", "huge", "none"])
 def test_offline_ids_with_an_unreadable_end_still_refuse_the_revoke(end: str) -> None:
     """A stored offline id whose end cannot be read counts as still working: no crash."""
-    outcome = asyncio.run(_outcome(lambda b: b.delete_pin(f"offline:77:{end}", 7), [_ok(None)]))
-    assert isinstance(outcome, OfflinePinStillValidError)
+    outcome = asyncio.run(
+        _outcome(lambda b: b.delete_credential(f"offline:77:{end}", 7), [_ok(None)])
+    )
+    assert isinstance(outcome, OfflineCredentialStillValidError)

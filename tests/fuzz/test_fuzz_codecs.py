@@ -10,7 +10,12 @@ import pytest
 
 from custom_components.smartlock_tuya.tuya import CodecError, UnsupportedOperationError
 from custom_components.smartlock_tuya.tuya.cloud_crypto import decrypt_ticket_key
-from custom_components.smartlock_tuya.tuya.codecs import CODECS, PinCodec, ReportStatus, decode_raw
+from custom_components.smartlock_tuya.tuya.codecs import (
+    CODECS,
+    CredentialCodec,
+    ReportStatus,
+    decode_raw,
+)
 
 from .profile import FUZZ, json_values
 
@@ -26,7 +31,7 @@ reports = st.one_of(
 @pytest.mark.parametrize("codec", CODECS.values(), ids=list(CODECS))
 @FUZZ
 @given(data=reports)
-def test_reports(codec: PinCodec, data: bytes) -> None:
+def test_reports(codec: CredentialCodec, data: bytes) -> None:
     """Create, delete and modify reports decode to a sane report or raise `CodecError`."""
     for decode in (codec.decode_create_report, codec.decode_delete_report):
         try:
@@ -34,7 +39,7 @@ def test_reports(codec: PinCodec, data: bytes) -> None:
         except CodecError:
             continue
         assert 0 <= report.ref <= 0xFFFF
-        assert report.slot >= 0
+        assert report.lock_pin_id >= 0
         assert isinstance(report.status, ReportStatus)
     with contextlib.suppress(CodecError, UnsupportedOperationError):
         codec.decode_modify_report(data)

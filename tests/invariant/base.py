@@ -78,7 +78,7 @@ def loaded(machine: Base) -> object:
 
 
 def has_staff(machine: Base) -> object:
-    """Precondition: a staff PIN was handed out."""
+    """Precondition: a staff credential was handed out."""
     return machine.world.truth.staff
 
 

@@ -2,7 +2,7 @@
 
 The oracle reads the Stays simulator's records (not the integration's snapshot), the user's
 actions and their answers, and the guest messages the notify action received. A guest's PIN is
-the last one a message told that guest (to the guest's own phone); a staff PIN is the one
+the last one a message told that guest (to the guest's own phone); a staff credential is the one
 `create_pin` answered with. Windows follow the design: check-in minus the lead time to
 check-out plus the grace, on the listing's wall clock: on the lock a day ahead at the latest
 (earlier is allowed, as the lock itself keeps the window), gone once it ends.
@@ -67,8 +67,8 @@ class Message:
 
 
 @dataclass
-class StaffPin:
-    """A staff PIN as `create_pin` answered; `revoked` once `revoke_pin` was asked for it."""
+class StaffCredential:
+    """A staff credential as `create_pin` answered; `revoked` once `revoke_pin` was asked for it."""
 
     credential_id: str
     lock: str
@@ -83,7 +83,7 @@ class Truth:
     """What the world knows outside the integration."""
 
     messages: list[Message] = field(default_factory=list)
-    staff: list[StaffPin] = field(default_factory=list)
+    staff: list[StaffCredential] = field(default_factory=list)
     #: Reservations the user revoked with `revoke_pin`: no PIN of theirs may come back.
     revoked: set[str] = field(default_factory=set)
     #: Each reservation's guest phone, where the message must go.
@@ -97,8 +97,8 @@ class Truth:
         self, lock: str, pins: Mapping[int, Any], before: Mapping[int, str], now: datetime
     ) -> None:
         """Note the PINs a create with a lost answer wrote under ids nobody learnt."""
-        for slot, pin in pins.items():
-            if before.get(slot) != repr(pin):
+        for lock_pin_id, pin in pins.items():
+            if before.get(lock_pin_id) != repr(pin):
                 self.stranded.append((lock, (pin.pin, pin.start, pin.end), now))
 
     def told(self, reservation_id: str, lock: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Rules for the owner's actions: staff PINs, revoking and regenerating guests' PINs."""
+"""Rules for the owner's actions: staff credentials, revoking and regenerating guests' PINs."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from custom_components.smartlock_tuya.const import DOMAIN
-from custom_components.smartlock_tuya.storage import LifecycleStore
+from custom_components.smartlock_tuya.storage import CredentialStore
 from custom_components.smartlock_tuya.tuya.errors import LockOfflineError
 from custom_components.smartlock_tuya.tuya.lan.connection import LanConnection
 from simulators.tuya_lock import LockEndpoint, LockPro
@@ -47,11 +47,11 @@ class Watch:
         """Hooks that live for the whole test: the notify action, lost saves, crash points."""
         self.hass.services.async_register("notify", NOTIFY, self._notify)
         self.hass.bus.async_listen(ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, self._issue)
-        real_save = LifecycleStore.async_save
+        real_save = CredentialStore.async_save
         real_send = LanConnection.send
         world = self
 
-        async def save(store: LifecycleStore) -> None:
+        async def save(store: CredentialStore) -> None:
             if not world.saves_lost:  # a crashed process writes nothing more
                 await real_save(store)
 
@@ -64,7 +64,7 @@ class Watch:
         for name, lock in self.locks.items():
             self._hook(name, lock)
         return [
-            patch.object(LifecycleStore, "async_save", save),
+            patch.object(CredentialStore, "async_save", save),
             patch.object(LanConnection, "send", send),
         ]
 
@@ -77,11 +77,11 @@ class Watch:
         real = lock.handle_control
 
         def control(*args: Any) -> Any:
-            before = {slot: repr(pin) for slot, pin in lock.pins.items()}
+            before = {lock_pin_id: repr(pin) for lock_pin_id, pin in lock.pins.items()}
             lock_pro = isinstance(lock.family, LockPro)
             silent = lock._lose > 0
             answer = real(*args)
-            written = {slot: repr(pin) for slot, pin in lock.pins.items()} != before
+            written = {lock_pin_id: repr(pin) for lock_pin_id, pin in lock.pins.items()} != before
             crash = self.crash_armed == name and written
             if lock_pro and ((silent and answer is None) or crash or self.saves_lost):
                 # The answer never reaches a saved record: lost, or the process died.

@@ -44,7 +44,7 @@ from simulators.stays_server import StaysSimulator
 from simulators.tuya_lock import LockEndpoint, SimulatedLock, SubDevice, TuyaDevice
 
 from .devices import GATEWAY_ID, LOCAL_KEY, LOCKS, VERSIONS
-from .oracle import StaffPin, Truth, held, show
+from .oracle import StaffCredential, Truth, held, show
 from .watch import NOTIFY, TEMPLATE, Watch
 
 CLIENT_ID = "invariant-client"
@@ -313,9 +313,9 @@ class World(Watch):
             )
 
 
-def staff_pin(lock: str, response: dict[str, Any]) -> StaffPin:
+def staff_pin(lock: str, response: dict[str, Any]) -> StaffCredential:
     """What `create_pin` told its caller: the code and its window on one lock."""
-    return StaffPin(
+    return StaffCredential(
         credential_id=str(response["credential_id"]),
         lock=lock,
         pin=str(response["pin"]),

@@ -17,10 +17,10 @@ How this backend keeps its word:
 - A Zigbee create counts only once the password's `delivery_status` says configured; a
   refusal (duplicate, full, overlapping validity) raises its own error.
 - Offline passwords (`cloud_offline`): `once` is issued only where the server's window (this
-  hour to +6 h) covers the stay, otherwise `multiple` (`OfflineCreatedPin.activate_by` tells
+  hour to +6 h) covers the stay, otherwise `multiple` (`OfflineCreatedCredential.activate_by` tells
   the guest's deadline for the first use). They cannot be withdrawn: the lock checks them by
   itself until their whole-hour end. Removing one before that end raises
-  `OfflinePinStillValidError` with the end and a `clear_one` code for the keypad, so a revoke
+  `OfflineCredentialStillValidError` with the end and a `clear_one` code for the keypad, so a revoke
   is never reported done while the PIN still opens the door; after the end, the delete
   succeeds, because it is then true.
 - Answers of the wrong shape (a list that is not one, a ticket or a created password with
@@ -40,16 +40,16 @@ import aiohttp
 
 from .backend import (
     Capabilities,
-    CreatedPin,
+    CreatedCredential,
+    CredentialRequest,
+    ListedCredential,
     LockBackend,
     LockInfo,
-    LockPin,
     LockStatus,
-    PinRequest,
 )
 from .cloud_client import REGION_HOSTS, CloudClient
 from .cloud_crypto import decrypt_ticket_key, encrypt_pin
-from .cloud_offline import OFFLINE_PREFIX, OfflineCreatedPin, OfflinePasswords
+from .cloud_offline import OFFLINE_PREFIX, OfflineCreatedCredential, OfflinePasswords
 from .cloud_rules import (
     DELIVERY_IN_PROGRESS,
     DELIVERY_TIMEOUT,
@@ -58,7 +58,7 @@ from .cloud_rules import (
     CloudDevice,
     CloudSpecification,
     CloudUnsupportedError,
-    OfflinePinStillValidError,
+    OfflineCredentialStillValidError,
     PasswordGoneError,
     WindowOverlapError,
     cloud_error,
@@ -168,7 +168,7 @@ class CloudBackend(LockBackend):
             lock=self._lock,
             clear_name=f"{NAME_PREFIX} clear",
         )
-        self.capabilities = Capabilities(list_pins=True)
+        self.capabilities = Capabilities(list_credentials=True)
 
     @property
     def pin_lengths(self) -> tuple[int, ...]:
@@ -254,7 +254,7 @@ class CloudBackend(LockBackend):
             dps={str(code): value for code, value in codes.items()},
         )
 
-    async def create_pin(self, request: PinRequest) -> CreatedPin:
+    async def create_credential(self, request: CredentialRequest) -> CreatedCredential:
         """Put the PIN in the cloud once, and return only when the lock's side is known."""
         if self._offline:
             return await self._offline_passwords.create(
@@ -274,9 +274,9 @@ class CloudBackend(LockBackend):
                 password_id = await self._send_new(request)
             if device.sub:
                 await self._await_delivery(password_id)
-        return CreatedPin(lock_pin_id=password_id)
+        return CreatedCredential(lock_pin_id=password_id)
 
-    async def _find_ours(self, request: PinRequest) -> str | None:
+    async def _find_ours(self, request: CredentialRequest) -> str | None:
         """Our live password for this reference and window, if a lost answer left one."""
         for record in read_passwords(await self._request("door-lock/temp-passwords")):
             if (
@@ -290,7 +290,7 @@ class CloudBackend(LockBackend):
                 return found
         return None
 
-    async def _send_new(self, request: PinRequest) -> str:
+    async def _send_new(self, request: CredentialRequest) -> str:
         """A ticket, then the PIN encrypted under the ticket's key."""
         ticket_key, ticket_id = read_ticket(
             await self._request("door-lock/password-ticket", "POST")
@@ -334,7 +334,7 @@ class CloudBackend(LockBackend):
                 )
             await asyncio.sleep(self._poll_interval)
 
-    async def delete_pin(self, lock_pin_id: str, ref: int) -> None:
+    async def delete_credential(self, lock_pin_id: str, ref: int) -> None:
         """Delete one of our passwords; one the cloud no longer has counts as deleted."""
         if lock_pin_id.startswith(OFFLINE_PREFIX):
             await self._offline_passwords.withdraw(lock_pin_id)
@@ -347,7 +347,7 @@ class CloudBackend(LockBackend):
             except PasswordGoneError:
                 _LOGGER.debug("Password %s was already gone from lock %s", ref, self.device_id)
 
-    async def list_pins(self) -> list[LockPin]:
+    async def list_credentials(self) -> list[ListedCredential]:
         """The passwords the cloud holds for the lock whose names mark them as ours."""
         async with self._lock:
             result = await self._request("door-lock/temp-passwords")
@@ -360,7 +360,7 @@ class CloudBackend(LockBackend):
             if (found := password_id(item.get("id"))) is None:  # no id to delete it by
                 continue
             pins.append(
-                LockPin(
+                ListedCredential(
                     lock_pin_id=found,
                     name=str(item["name"]),
                     window=window_of(item.get("effective_time"), item.get("invalid_time")),
@@ -381,8 +381,8 @@ __all__ = [
     "CloudSpecification",
     "CloudUnsupportedError",
     "DuplicatePinError",
-    "OfflineCreatedPin",
-    "OfflinePinStillValidError",
+    "OfflineCreatedCredential",
+    "OfflineCredentialStillValidError",
     "WindowOverlapError",
     "our_name",
     "ref_of",

@@ -2,8 +2,8 @@
 
 The lock never hears of them, so they cannot be withdrawn: each works until its whole-hour end
 (`cloud_rules.plan_offline` for the windows Tuya gives). Removing one before that end raises
-`OfflinePinStillValidError` with the end and a `clear_one` code for the keypad, so a revoke is
-never reported done while the PIN still opens the door; after the end the delete succeeds,
+`OfflineCredentialStillValidError` with the end and a `clear_one` code for the keypad, so a revoke
+is never reported done while the PIN still opens the door; after the end the delete succeeds,
 because it is then true. Kept apart from `cloud`, whose passwords the cloud does deliver.
 """
 
@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 import logging
 from typing import Any, Final, Literal
 
-from .backend import CreatedPin, PinRequest, PinWindow
+from .backend import CreatedCredential, CredentialRequest, CredentialWindow
 from .cloud_rules import (
     ACTIVATE_WITHIN,
     OfflineCode,
-    OfflinePinStillValidError,
+    OfflineCredentialStillValidError,
     plan_offline,
     read_offline_code,
     unix,
@@ -37,7 +37,7 @@ type Request = Callable[[str, str, dict[str, Any] | None], Awaitable[Any]]
 
 
 @dataclass(frozen=True, kw_only=True)
-class OfflineCreatedPin(CreatedPin):
+class OfflineCreatedCredential(CreatedCredential):
     """An offline password: the window it really has, and its first-use deadline.
 
     `activate_by` is set for `multiple` passwords, which never start working unless typed
@@ -45,7 +45,7 @@ class OfflineCreatedPin(CreatedPin):
     """
 
     kind: Literal["once", "multiple"]
-    window: PinWindow
+    window: CredentialWindow
     activate_by: datetime | None = None
 
 
@@ -73,7 +73,7 @@ class OfflinePasswords:
         self._clear_name = clear_name
         self._clear_codes: dict[str, OfflineCode] = {}
 
-    async def create(self, request: PinRequest, name: str) -> OfflineCreatedPin:
+    async def create(self, request: CredentialRequest, name: str) -> OfflineCreatedCredential:
         """An offline password named `name`: Tuya picks it, the lock checks it, by the hour."""
         plan = plan_offline(
             request.window.starts, request.window.ends, once=request.once, now=utcnow()
@@ -83,11 +83,11 @@ class OfflinePasswords:
             body |= {"effective_time": unix(plan.starts), "invalid_time": unix(plan.ends)}
         async with self._lock:
             code = read_offline_code(await self._request(self._url, "POST", body))
-        return OfflineCreatedPin(
+        return OfflineCreatedCredential(
             lock_pin_id=f"{OFFLINE_PREFIX}{code.code_id}:{unix(code.ends)}",
             pin=code.code,
             kind=plan.kind,
-            window=PinWindow(starts=code.starts, ends=code.ends),
+            window=CredentialWindow(starts=code.starts, ends=code.ends),
             activate_by=code.starts + ACTIVATE_WITHIN if plan.kind == "multiple" else None,
         )
 
@@ -108,4 +108,4 @@ class OfflinePasswords:
                 clear = None
             else:
                 self._clear_codes[code_id] = clear
-        raise OfflinePinStillValidError(until, clear.code if clear else None)
+        raise OfflineCredentialStillValidError(until, clear.code if clear else None)

@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 import math
 from typing import Any, Final, Literal
 
-from .backend import PinWindow
+from .backend import CredentialWindow
 from .errors import (
     DuplicatePinError,
     LockAuthError,
@@ -88,7 +88,7 @@ class CloudUnsupportedError(LockRejectedError):
     """
 
 
-class OfflinePinStillValidError(LockError):
+class OfflineCredentialStillValidError(LockError):
     """An offline password cannot be withdrawn: the lock checks it alone until `until`.
 
     `clear_code`, when Tuya issued one, removes it sooner if someone types it on the keypad
@@ -313,12 +313,12 @@ def read_offline_code(result: Any) -> OfflineCode:
     return OfflineCode(code_id=code_id, code=digits, starts=window.starts, ends=window.ends)
 
 
-def window_of(start: Any, end: Any) -> PinWindow | None:
+def window_of(start: Any, end: Any) -> CredentialWindow | None:
     """A window from Tuya's Unix seconds, or `None` when they do not make one."""
     if not (isinstance(start, int) and isinstance(end, int) and start < end):
         return None
     try:
-        return PinWindow(
+        return CredentialWindow(
             starts=datetime.fromtimestamp(start, UTC), ends=datetime.fromtimestamp(end, UTC)
         )
     except (OverflowError, OSError, ValueError):  # beyond what a datetime can hold

@@ -28,7 +28,7 @@ class LockRejectedError(LockError):
 
 
 class LockFullError(LockRejectedError):
-    """The lock has no free slot for another PIN."""
+    """The lock has no free place for another PIN."""
 
 
 class DeleteRefusedError(LockRejectedError):

@@ -14,9 +14,9 @@ from .access_control import AccessControlCodec
 from .base import (
     LAST_INSTANT,
     MAX_TIME,
-    PinCodec,
-    PinPayload,
-    PinReport,
+    CredentialCodec,
+    CredentialPayload,
+    CredentialReport,
     ReportStatus,
     check_window,
     decode_raw,
@@ -26,7 +26,7 @@ from .base import (
 from .lock_pro import LockProTempPasswordCodec
 from .zigbee import ZigbeeCapturedLayoutCodec, ZigbeeDocLayoutCodec, ZigbeeTempPasswordCodec
 
-CODECS: Final[dict[str, PinCodec]] = {
+CODECS: Final[dict[str, CredentialCodec]] = {
     codec.name: codec
     for codec in (
         ZigbeeDocLayoutCodec(),
@@ -41,10 +41,10 @@ __all__ = [
     "LAST_INSTANT",
     "MAX_TIME",
     "AccessControlCodec",
+    "CredentialCodec",
+    "CredentialPayload",
+    "CredentialReport",
     "LockProTempPasswordCodec",
-    "PinCodec",
-    "PinPayload",
-    "PinReport",
     "ReportStatus",
     "ZigbeeCapturedLayoutCodec",
     "ZigbeeDocLayoutCodec",

@@ -21,18 +21,18 @@ from typing import Final
 from custom_components.smartlock_tuya.tuya.errors import CodecError
 
 from .base import (
-    PinCodec,
-    PinPayload,
-    PinReport,
+    CredentialCodec,
+    CredentialPayload,
+    CredentialReport,
     ReportStatus,
     check_window,
     expect_length,
-    lock_side_id,
+    lock_pin_id_from_dp,
     status_of,
 )
 
 PASSWORD: Final = 0x01
-ANY_SLOT: Final = 0xFFFF
+ANY_LOCK_PIN_ID: Final = 0xFFFF
 
 _HEAD = struct.Struct(">BBBHH")  # type, stage, admin, member id, hardware id
 _VALIDITY = struct.Struct(">II9x")  # ours: start, end, no weekly schedule
@@ -42,7 +42,7 @@ _CREATE_STATUS: Final = {0: ReportStatus.DONE, 1: ReportStatus.FAILED, 3: Report
 _DELETE_STATUS: Final = {0: ReportStatus.DONE, 1: ReportStatus.FAILED, 4: ReportStatus.MISSING}
 
 
-class AccessControlCodec(PinCodec):
+class AccessControlCodec(CredentialCodec):
     """The member id is ours, the panel picks the hardware id; the uuid pairs report and command."""
 
     name = "mk_unlock_method"
@@ -50,34 +50,34 @@ class AccessControlCodec(PinCodec):
     pin_lengths = frozenset(range(4, 11))
     ref_range = range(1, 0xFFFF)
 
-    def encode_create(self, payload: PinPayload) -> bytes:
-        """A password for member `ref` in a slot of the panel's choosing."""
-        return self._encode(payload, ANY_SLOT)
+    def encode_create(self, payload: CredentialPayload) -> bytes:
+        """A password for member `ref` under a lock-side id of the panel's choosing."""
+        return self._encode(payload, ANY_LOCK_PIN_ID)
 
-    def encode_modify(self, payload: PinPayload, *, slot: int) -> bytes:
+    def encode_modify(self, payload: CredentialPayload, *, lock_pin_id: int) -> bytes:
         """The create layout, naming the hardware id to change."""
-        if not 0 <= slot < ANY_SLOT:
-            raise CodecError(f"hardware id {slot} out of range 0-65534")
-        return self._encode(payload, slot)
+        if not 0 <= lock_pin_id < ANY_LOCK_PIN_ID:
+            raise CodecError(f"hardware id {lock_pin_id} out of range 0-65534")
+        return self._encode(payload, lock_pin_id)
 
-    def _encode(self, payload: PinPayload, slot: int) -> bytes:
+    def _encode(self, payload: CredentialPayload, lock_pin_id: int) -> bytes:
         self.check(payload)
         if not 0 <= payload.uuid <= 0xFFFF:
             raise CodecError("message uuid out of range 0-65535")
         return (
-            _HEAD.pack(PASSWORD, 0, 0, payload.ref, slot)
+            _HEAD.pack(PASSWORD, 0, 0, payload.ref, lock_pin_id)
             + _VALIDITY.pack(payload.start, payload.end)
             + bytes((1 if payload.once else 0, len(payload.pin)))
             + bytes(int(digit) for digit in payload.pin)
             + _UUID.pack(payload.uuid)
         )
 
-    def decode_create(self, data: bytes) -> PinPayload:
+    def decode_create(self, data: bytes) -> CredentialPayload:
         """A create command's fields."""
         fixed = _HEAD.size + _VALIDITY.size + 2
         if len(data) < fixed + _UUID.size:
             raise CodecError(f"an unlock_method command is too short ({len(data)} bytes)")
-        kind, _, _, member, _ = _HEAD.unpack_from(data)
+        kind, _, _, ref, _ = _HEAD.unpack_from(data)
         start, end = _VALIDITY.unpack_from(data, _HEAD.size)
         uses, length = data[fixed - 2], data[fixed - 1]
         digits, uuid = data[fixed:-2], _UUID.unpack(data[-2:])[0]
@@ -87,27 +87,31 @@ class AccessControlCodec(PinCodec):
             raise CodecError("the PIN length byte does not match its digits 0-9")
         check_window(start, end)
         pin = "".join(map(str, digits))
-        return PinPayload(ref=member, pin=pin, start=start, end=end, once=bool(uses), uuid=uuid)
+        return CredentialPayload(ref=ref, pin=pin, start=start, end=end, once=bool(uses), uuid=uuid)
 
-    def encode_delete(self, *, ref: int, slot: int, uuid: int = 0) -> bytes:
+    def encode_delete(self, *, ref: int, lock_pin_id: int, uuid: int = 0) -> bytes:
         """Type, stage, admin, member, hardware id and uuid of the password to delete."""
-        if ref not in self.ref_range or not 0 <= slot < ANY_SLOT or not 0 <= uuid <= 0xFFFF:
+        if (
+            ref not in self.ref_range
+            or not 0 <= lock_pin_id < ANY_LOCK_PIN_ID
+            or not 0 <= uuid <= 0xFFFF
+        ):
             raise CodecError("member id, hardware id or uuid out of range")
-        return _HEAD.pack(PASSWORD, 0, 0, ref, slot) + _UUID.pack(uuid)
+        return _HEAD.pack(PASSWORD, 0, 0, ref, lock_pin_id) + _UUID.pack(uuid)
 
-    def decode_create_report(self, data: bytes) -> PinReport:
+    def decode_create_report(self, data: bytes) -> CredentialReport:
         """Type, stage, member, chosen hardware id, status (0 ok, 1 fail, 3 full), uuid."""
         return self._report(data, _CREATE_STATUS)
 
-    def decode_delete_report(self, data: bytes) -> PinReport:
+    def decode_delete_report(self, data: bytes) -> CredentialReport:
         """As a create report; status 0 ok, 1 fail, 4 no such password."""
         return self._report(data, _DELETE_STATUS)
 
-    def decode_modify_report(self, data: bytes) -> PinReport:
+    def decode_modify_report(self, data: bytes) -> CredentialReport:
         """As a create report."""
         return self._report(data, _CREATE_STATUS)
 
-    def is_reply_to(self, report: PinReport, command: bytes) -> bool:
+    def is_reply_to(self, report: CredentialReport, command: bytes) -> bool:
         """A report answers the command whose trailing message uuid it echoes."""
         return bool(report.echo) and command[-_UUID.size :] == report.echo
 
@@ -115,17 +119,17 @@ class AccessControlCodec(PinCodec):
         """DP 11 reports the hardware id of the password used (tuya-local types it as text)."""
         if isinstance(value, str) and value.isascii() and value.isdigit():
             value = int(value)
-        return lock_side_id(value, ANY_SLOT - 1)
+        return lock_pin_id_from_dp(value, ANY_LOCK_PIN_ID - 1)
 
     @staticmethod
-    def _report(data: bytes, table: dict[int, ReportStatus]) -> PinReport:
+    def _report(data: bytes, table: dict[int, ReportStatus]) -> CredentialReport:
         expect_length(data, _REPORT.size, "an unlock_method report")
-        kind, _, member, slot, status, uuid = _REPORT.unpack(data)
+        kind, _, ref, lock_pin_id, status, uuid = _REPORT.unpack(data)
         if kind != PASSWORD:
             raise CodecError(f"report for unlock type {kind:#04x}, not a password")
-        return PinReport(
-            ref=member,
-            slot=slot,
+        return CredentialReport(
+            ref=ref,
+            lock_pin_id=lock_pin_id,
             status=status_of(table, status),
             uuid=uuid,
             echo=data[-_UUID.size :],

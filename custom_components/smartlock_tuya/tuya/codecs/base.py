@@ -22,7 +22,7 @@ LAST_INSTANT: Final = datetime.fromtimestamp(MAX_TIME, UTC)
 
 
 class ReportStatus(Enum):
-    """What a lock said about one PIN command."""
+    """What a lock said about one credential command."""
 
     DONE = "done"
     FAILED = "failed"
@@ -32,23 +32,23 @@ class ReportStatus(Enum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PinReport:
-    """A lock's answer to a PIN command.
+class CredentialReport:
+    """A lock's answer to a credential command.
 
-    `slot` is the PIN's lock-side id (the id a Zigbee lock reports on DP 3, the hardware id a
-    Lock Pro reports on DP 55); `echo` holds the bytes of the answer that name the command it
-    answers, so `PinCodec.is_reply_to` can pair them.
+    `lock_pin_id` is the credential's lock-side id (the id a Zigbee lock reports on DP 3, the
+    hardware id a Lock Pro reports on DP 55); `echo` holds the bytes of the answer that name the
+    command it answers, so `CredentialCodec.is_reply_to` can pair them.
     """
 
     ref: int
-    slot: int
+    lock_pin_id: int
     status: ReportStatus
     uuid: int | None = None
     echo: bytes = b""
 
 
 @dataclass(frozen=True, kw_only=True)
-class PinPayload:
+class CredentialPayload:
     """What a create or modify carries; `start`/`end` are Unix seconds.
 
     `ref` is the lock-side id where the family lets us choose it (Zigbee, access panels); a
@@ -125,15 +125,15 @@ def expect_length(data: bytes, size: int, what: str) -> None:
         raise CodecError(f"{what} is {size} bytes, got {len(data)}")
 
 
-def lock_side_id(value: object, maximum: int) -> str | None:
+def lock_pin_id_from_dp(value: object, maximum: int) -> str | None:
     """A lock-side PIN id pushed as an integer DP, or `None` for anything else."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
         return None
     return str(value)
 
 
-class PinCodec(ABC):
-    """Encodes PIN commands for one lock family and decodes the lock's reports."""
+class CredentialCodec(ABC):
+    """Encodes credential commands for one lock family and decodes the lock's reports."""
 
     name: ClassVar[str]
     can_modify: ClassVar[bool] = False
@@ -144,42 +144,42 @@ class PinCodec(ABC):
     """Whether a failed delete may only mean "not there": the lock has no "absent" status."""
 
     @abstractmethod
-    def encode_create(self, payload: PinPayload) -> bytes:
+    def encode_create(self, payload: CredentialPayload) -> bytes:
         """Bytes for the create DP."""
 
     @abstractmethod
-    def decode_create(self, data: bytes) -> PinPayload:
+    def decode_create(self, data: bytes) -> CredentialPayload:
         """What a create command carries (the simulator's side, and the capture checks)."""
 
     @abstractmethod
-    def decode_create_report(self, data: bytes) -> PinReport:
+    def decode_create_report(self, data: bytes) -> CredentialReport:
         """The lock's report on the create DP."""
 
     @abstractmethod
-    def encode_delete(self, *, ref: int, slot: int, uuid: int = 0) -> bytes:
+    def encode_delete(self, *, ref: int, lock_pin_id: int, uuid: int = 0) -> bytes:
         """Bytes for the delete DP."""
 
     @abstractmethod
-    def decode_delete_report(self, data: bytes) -> PinReport:
+    def decode_delete_report(self, data: bytes) -> CredentialReport:
         """The lock's report on the delete DP."""
 
     @abstractmethod
-    def is_reply_to(self, report: PinReport, command: bytes) -> bool:
+    def is_reply_to(self, report: CredentialReport, command: bytes) -> bool:
         """Whether `report` answers the command whose bytes were `command`."""
 
     @abstractmethod
     def decode_unlock(self, value: object) -> str | None:
         """The lock-side id in an "unlocked with a temporary PIN" DP value, if it is one."""
 
-    def encode_modify(self, payload: PinPayload, *, slot: int) -> bytes:
+    def encode_modify(self, payload: CredentialPayload, *, lock_pin_id: int) -> bytes:
         """Bytes for the modify DP, where the family has one."""
         raise UnsupportedOperationError(f"{self.name} PINs cannot be modified in place")
 
-    def decode_modify_report(self, data: bytes) -> PinReport:
+    def decode_modify_report(self, data: bytes) -> CredentialReport:
         """The lock's report on the modify DP."""
         raise UnsupportedOperationError(f"{self.name} PINs cannot be modified in place")
 
-    def check(self, payload: PinPayload) -> None:
+    def check(self, payload: CredentialPayload) -> None:
         """Refuse a payload this family cannot carry, naming the field."""
         if self.ref_range and payload.ref not in self.ref_range:
             raise CodecError(

@@ -24,19 +24,19 @@ from typing import Final
 from custom_components.smartlock_tuya.tuya.errors import CodecError
 
 from .base import (
-    PinCodec,
-    PinPayload,
-    PinReport,
+    CredentialCodec,
+    CredentialPayload,
+    CredentialReport,
     ReportStatus,
     check_digits,
     check_window,
     expect_length,
-    lock_side_id,
+    lock_pin_id_from_dp,
     status_of,
 )
 
 TYPE_TEMPORARY: Final = 0x00
-NO_HARDWARE_ID: Final = 0xFF  # the low byte of HARD_ID_INVALID: the lock has no free place
+NO_LOCK_PIN_ID: Final = 0xFF  # the low byte of HARD_ID_INVALID: the lock has no free place
 MAX_DIGITS: Final = 10  # temp_pw_creat_t.password[10]
 
 _WINDOW = struct.Struct(">II")
@@ -49,7 +49,7 @@ _DELETE_STATUS: Final = {0: ReportStatus.DONE, 1: ReportStatus.FAILED, 2: Report
 _MODIFY_STATUS: Final = {0: ReportStatus.DONE, 1: ReportStatus.FAILED}
 
 
-class LockProTempPasswordCodec(PinCodec):
+class LockProTempPasswordCodec(CredentialCodec):
     """The lock chooses the PIN's hardware id and returns it; that id is its lock-side id."""
 
     name = "lock_pro_temp_password"
@@ -57,19 +57,19 @@ class LockProTempPasswordCodec(PinCodec):
     pin_lengths = frozenset(range(6, MAX_DIGITS + 1))
     ref_range = range(0)
 
-    def encode_create(self, payload: PinPayload) -> bytes:
+    def encode_create(self, payload: CredentialPayload) -> bytes:
         """Type 0, validity, uses, length, then one byte per digit."""
         self.check(payload)
         return bytes((TYPE_TEMPORARY,)) + self._body(payload)
 
-    def encode_modify(self, payload: PinPayload, *, slot: int) -> bytes:
+    def encode_modify(self, payload: CredentialPayload, *, lock_pin_id: int) -> bytes:
         """The hardware id, then the create layout."""
-        self._check_hardware_id(slot)
+        self._check_lock_pin_id(lock_pin_id)
         self.check(payload)
-        return bytes((slot, TYPE_TEMPORARY)) + self._body(payload)
+        return bytes((lock_pin_id, TYPE_TEMPORARY)) + self._body(payload)
 
     @staticmethod
-    def _body(payload: PinPayload) -> bytes:
+    def _body(payload: CredentialPayload) -> bytes:
         return (
             _WINDOW.pack(payload.start, payload.end)
             + bytes(_SCHEDULE_SIZE)
@@ -77,7 +77,7 @@ class LockProTempPasswordCodec(PinCodec):
             + bytes(int(digit) for digit in payload.pin)
         )
 
-    def decode_create(self, data: bytes) -> PinPayload:
+    def decode_create(self, data: bytes) -> CredentialPayload:
         """A create command's fields; schedules and other types are refused."""
         if len(data) < 1 + _VALIDITY_SIZE + 2:
             raise CodecError(f"a temporary password command is too short ({len(data)} bytes)")
@@ -96,29 +96,29 @@ class LockProTempPasswordCodec(PinCodec):
         check_window(start, end)
         pin = "".join(map(str, digits))
         check_digits(pin, self.pin_lengths)
-        return PinPayload(ref=0, pin=pin, start=start, end=end, once=bool(uses))
+        return CredentialPayload(ref=0, pin=pin, start=start, end=end, once=bool(uses))
 
-    def decode_create_report(self, data: bytes) -> PinReport:
+    def decode_create_report(self, data: bytes) -> CredentialReport:
         """Hardware id chosen, then 0 ok, 1 fail, 2 full; "ok" without an id is refused."""
         report = self._report(data, _CREATE_STATUS, echo=False)
-        if report.status is ReportStatus.DONE and report.slot == NO_HARDWARE_ID:
+        if report.status is ReportStatus.DONE and report.lock_pin_id == NO_LOCK_PIN_ID:
             raise CodecError("a created password without a hardware id")
         return report
 
-    def encode_delete(self, *, ref: int, slot: int, uuid: int = 0) -> bytes:
+    def encode_delete(self, *, ref: int, lock_pin_id: int, uuid: int = 0) -> bytes:
         """DP 52: the hardware id alone."""
-        self._check_hardware_id(slot)
-        return bytes((slot,))
+        self._check_lock_pin_id(lock_pin_id)
+        return bytes((lock_pin_id,))
 
-    def decode_delete_report(self, data: bytes) -> PinReport:
+    def decode_delete_report(self, data: bytes) -> CredentialReport:
         """Hardware id, then 0 ok, 1 fail, 2 already absent."""
         return self._report(data, _DELETE_STATUS, echo=True)
 
-    def decode_modify_report(self, data: bytes) -> PinReport:
+    def decode_modify_report(self, data: bytes) -> CredentialReport:
         """Hardware id, then 0 ok, 1 fail."""
         return self._report(data, _MODIFY_STATUS, echo=True)
 
-    def is_reply_to(self, report: PinReport, command: bytes) -> bool:
+    def is_reply_to(self, report: CredentialReport, command: bytes) -> bool:
         """Pair a delete or modify by its hardware id; a create only by DP and order.
 
         A create's reply carries only the id the lock chose and a status, so nothing in it names
@@ -130,20 +130,20 @@ class LockProTempPasswordCodec(PinCodec):
 
     def decode_unlock(self, value: object) -> str | None:
         """DP 55 pushes the hardware id of the temporary password that opened the door."""
-        return lock_side_id(value, NO_HARDWARE_ID - 1)
+        return lock_pin_id_from_dp(value, NO_LOCK_PIN_ID - 1)
 
     @staticmethod
-    def _check_hardware_id(slot: int) -> None:
-        if not 0 <= slot < NO_HARDWARE_ID:
-            raise CodecError(f"hardware id {slot} out of range 0-254")
+    def _check_lock_pin_id(lock_pin_id: int) -> None:
+        if not 0 <= lock_pin_id < NO_LOCK_PIN_ID:
+            raise CodecError(f"hardware id {lock_pin_id} out of range 0-254")
 
     @staticmethod
-    def _report(data: bytes, table: dict[int, ReportStatus], *, echo: bool) -> PinReport:
+    def _report(data: bytes, table: dict[int, ReportStatus], *, echo: bool) -> CredentialReport:
         expect_length(data, _REPLY.size, "a temporary password reply")
-        hardware_id, status = _REPLY.unpack(data)
-        return PinReport(
-            ref=hardware_id,
-            slot=hardware_id,
+        lock_pin_id, status = _REPLY.unpack(data)
+        return CredentialReport(
+            ref=lock_pin_id,
+            lock_pin_id=lock_pin_id,
             status=status_of(table, status),
             echo=data[:1] if echo else b"",
         )

@@ -24,14 +24,14 @@ from typing import ClassVar, Final
 from custom_components.smartlock_tuya.tuya.errors import CodecError
 
 from .base import (
-    PinCodec,
-    PinPayload,
-    PinReport,
+    CredentialCodec,
+    CredentialPayload,
+    CredentialReport,
     ReportStatus,
     check_digits,
     check_window,
     expect_length,
-    lock_side_id,
+    lock_pin_id_from_dp,
     status_of,
 )
 
@@ -53,7 +53,7 @@ _CREATE_STATUS: Final = {
 _PLAIN_STATUS: Final = {0: ReportStatus.FAILED, 1: ReportStatus.DONE}
 
 
-class ZigbeeTempPasswordCodec(PinCodec):
+class ZigbeeTempPasswordCodec(CredentialCodec):
     """One of the two DP 24 layouts; the lock-side id is the first id field, chosen by us."""
 
     can_modify = True
@@ -68,31 +68,31 @@ class ZigbeeTempPasswordCodec(PinCodec):
         """Bytes in a create or update command."""
         return _HEAD.size + _WINDOW.size + self.reserved + 1 + 6
 
-    def encode_create(self, payload: PinPayload) -> bytes:
+    def encode_create(self, payload: CredentialPayload) -> bytes:
         """Id fields, window, (reserved,) one-time flag, then the PIN as ASCII digits."""
         self.check(payload)
         return self._encode(payload.ref, payload)
 
-    def encode_modify(self, payload: PinPayload, *, slot: int) -> bytes:
+    def encode_modify(self, payload: CredentialPayload, *, lock_pin_id: int) -> bytes:
         """DP 26 takes the create layout; the id fields name the password to change."""
-        self._check_id(slot)
+        self._check_id(lock_pin_id)
         check_window(payload.start, payload.end)
         check_digits(payload.pin, self.pin_lengths)
-        return self._encode(slot, payload)
+        return self._encode(lock_pin_id, payload)
 
-    def _encode(self, lock_id: int, payload: PinPayload) -> bytes:
+    def _encode(self, lock_pin_id: int, payload: CredentialPayload) -> bytes:
         return (
-            _HEAD.pack(lock_id, SERVER_SERIAL, MANUFACTURER_ID)
+            _HEAD.pack(lock_pin_id, SERVER_SERIAL, MANUFACTURER_ID)
             + _WINDOW.pack(payload.start, payload.end)
             + bytes(self.reserved)
             + bytes((int(payload.once),))
             + payload.pin.encode("ascii")
         )
 
-    def decode_create(self, data: bytes) -> PinPayload:
+    def decode_create(self, data: bytes) -> CredentialPayload:
         """A create (or update) command's fields; anything off the layout is refused."""
         expect_length(data, self.create_size, "a temporary password command")
-        lock_id = _HEAD.unpack_from(data)[0]
+        lock_pin_id = _HEAD.unpack_from(data)[0]
         start, end = _WINDOW.unpack_from(data, _HEAD.size)
         rest = data[_HEAD.size + _WINDOW.size :]
         if any(rest[: self.reserved]):
@@ -103,45 +103,47 @@ class ZigbeeTempPasswordCodec(PinCodec):
         if not digits.isdigit():
             raise CodecError("a temporary password is six ASCII digits")
         check_window(start, end)
-        return PinPayload(
-            ref=lock_id, pin=digits.decode("ascii"), start=start, end=end, once=bool(once)
+        return CredentialPayload(
+            ref=lock_pin_id, pin=digits.decode("ascii"), start=start, end=end, once=bool(once)
         )
 
-    def decode_create_report(self, data: bytes) -> PinReport:
+    def decode_create_report(self, data: bytes) -> CredentialReport:
         """The create's 6 id bytes echoed, then 0 fail, 1 ok, 2 duplicate, 3 full."""
         return self._report(data, _CREATE_STATUS)
 
-    def encode_delete(self, *, ref: int, slot: int, uuid: int = 0) -> bytes:
+    def encode_delete(self, *, ref: int, lock_pin_id: int, uuid: int = 0) -> bytes:
         """DP 25: the 6 id bytes of the password to delete."""
-        self._check_id(slot)
-        return _HEAD.pack(slot, SERVER_SERIAL, MANUFACTURER_ID)
+        self._check_id(lock_pin_id)
+        return _HEAD.pack(lock_pin_id, SERVER_SERIAL, MANUFACTURER_ID)
 
-    def decode_delete_report(self, data: bytes) -> PinReport:
+    def decode_delete_report(self, data: bytes) -> CredentialReport:
         """The delete's 6 id bytes echoed, then 0 fail or 1 ok (no "absent" status is known)."""
         return self._report(data, _PLAIN_STATUS)
 
-    def decode_modify_report(self, data: bytes) -> PinReport:
+    def decode_modify_report(self, data: bytes) -> CredentialReport:
         """The update's 6 id bytes echoed, then 0 fail or 1 ok."""
         return self._report(data, _PLAIN_STATUS)
 
-    def is_reply_to(self, report: PinReport, command: bytes) -> bool:
+    def is_reply_to(self, report: CredentialReport, command: bytes) -> bool:
         """A report answers the command whose first 6 bytes (the id fields) it echoes."""
         return len(report.echo) == _HEAD.size and command[: _HEAD.size] == report.echo
 
     def decode_unlock(self, value: object) -> str | None:
         """DP 3 pushes the password's first id field as an integer 0-999."""
-        return lock_side_id(value, DP3_MAX)
+        return lock_pin_id_from_dp(value, DP3_MAX)
 
-    def _check_id(self, lock_id: int) -> None:
-        if lock_id not in self.ref_range:
-            raise CodecError(f"lock-side id {lock_id} out of range 1-{DP3_MAX}")
+    def _check_id(self, lock_pin_id: int) -> None:
+        if lock_pin_id not in self.ref_range:
+            raise CodecError(f"lock-side id {lock_pin_id} out of range 1-{DP3_MAX}")
 
     @staticmethod
-    def _report(data: bytes, table: dict[int, ReportStatus]) -> PinReport:
+    def _report(data: bytes, table: dict[int, ReportStatus]) -> CredentialReport:
         expect_length(data, _REPORT.size, "a temporary password report")
         echo, status = _REPORT.unpack(data)
-        lock_id = _HEAD.unpack(echo)[0]
-        return PinReport(ref=lock_id, slot=lock_id, status=status_of(table, status), echo=echo)
+        lock_pin_id = _HEAD.unpack(echo)[0]
+        return CredentialReport(
+            ref=lock_pin_id, lock_pin_id=lock_pin_id, status=status_of(table, status), echo=echo
+        )
 
 
 class ZigbeeDocLayoutCodec(ZigbeeTempPasswordCodec):

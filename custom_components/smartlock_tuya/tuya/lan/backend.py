@@ -2,7 +2,7 @@
 
 The lock's reports are read the moment they arrive (see `connection`); a PIN operation
 succeeds only when the lock's own report on the PIN's DP says so, and a report for another
-PIN (the family's codec decides: `PinCodec.is_reply_to`), or another sub-device (`cid`),
+PIN (the family's codec decides: `CredentialCodec.is_reply_to`), or another sub-device (`cid`),
 never confirms it. Which DP, which bytes and which report answers which command live in
 `_command` alone; the bytes themselves in the family's codec.
 """
@@ -22,15 +22,20 @@ from tinytuya.core import command_types
 
 from custom_components.smartlock_tuya.tuya.backend import (
     Capabilities,
-    CreatedPin,
+    CreatedCredential,
+    CredentialRequest,
+    CredentialUnlockEvent,
     LockBackend,
     LockInfo,
     LockStatus,
-    PinRequest,
-    PinUnlockEvent,
     StatusEvent,
 )
-from custom_components.smartlock_tuya.tuya.codecs import CODECS, PinPayload, PinReport, ReportStatus
+from custom_components.smartlock_tuya.tuya.codecs import (
+    CODECS,
+    CredentialPayload,
+    CredentialReport,
+    ReportStatus,
+)
 from custom_components.smartlock_tuya.tuya.errors import (
     DeleteRefusedError,
     DuplicatePinError,
@@ -52,7 +57,7 @@ from .connection import (
     LanConnection,
 )
 from .pool import ConnectionPool, shared_pool
-from .reports import checked, dps_of, slot_of
+from .reports import checked, dps_of, parse_lock_pin_id
 from .wire import VERSIONS
 
 _LOGGER = logging.getLogger(__name__)
@@ -123,7 +128,7 @@ class LanBackend(LockBackend):
         self.capabilities = Capabilities(
             lock_control=profile.can_control,
             modify_window=profile.can_modify,
-            list_pins=False,
+            list_credentials=False,
             push_events=True,
             resend_create=bool(self._codec.ref_range),
         )
@@ -226,16 +231,16 @@ class LanBackend(LockBackend):
             return
         used = dps.get(str(dp_map.unlock_temporary)) if dp_map.unlock_temporary else None
         if used is not None and (lock_pin_id := self._codec.decode_unlock(used)) is not None:
-            self._emit(PinUnlockEvent(lock_pin_id, self.last_status))
+            self._emit(CredentialUnlockEvent(lock_pin_id, self.last_status))
         else:
             self._emit(StatusEvent(self.last_status))
 
     # -- PINs ----------------------------------------------------------------------------------
 
-    def _payload(self, request: PinRequest) -> PinPayload:
+    def _payload(self, request: CredentialRequest) -> CredentialPayload:
         if (problem := self.profile.check_pin(request.pin)) is not None:
             raise InvalidPinError(problem)
-        return PinPayload(
+        return CredentialPayload(
             ref=request.ref,
             pin=request.pin,
             start=request.window.start_ts,
@@ -244,7 +249,7 @@ class LanBackend(LockBackend):
             uuid=next(self._uuids),
         )
 
-    async def create_pin(self, request: PinRequest) -> CreatedPin:
+    async def create_credential(self, request: CredentialRequest) -> CreatedCredential:
         """Write the create DP and wait for the lock's confirmation of this PIN.
 
         The lock-side id is what the reply names: the hardware id a Lock Pro chose, our own id
@@ -281,9 +286,9 @@ class LanBackend(LockBackend):
             if not (self._codec.ref_range and self.profile.can_modify):
                 raise
             return await self._adopt(request)
-        return CreatedPin(lock_pin_id=str(report.slot))
+        return CreatedCredential(lock_pin_id=str(report.lock_pin_id))
 
-    async def _adopt(self, request: PinRequest) -> CreatedPin:
+    async def _adopt(self, request: CredentialRequest) -> CreatedCredential:
         """Take a "duplicate" as ours only if our own id holds this very PIN.
 
         A create we sent before a restart lost its record comes back as a duplicate of itself.
@@ -292,10 +297,10 @@ class LanBackend(LockBackend):
         A lock that does not hold our id answers failure, and the duplicate stands.
         """
         try:
-            await self.modify_pin(str(request.ref), request)
+            await self.modify_credential(str(request.ref), request)
         except LockRejectedError:
             raise DuplicatePinError("the lock already holds this PIN and refused it") from None
-        return CreatedPin(lock_pin_id=str(request.ref))
+        return CreatedCredential(lock_pin_id=str(request.ref))
 
     async def _clear(self, connection: LanConnection, ref: int) -> None:
         """Delete our own id after a create of unknown outcome: absent or removed, go on.
@@ -306,11 +311,11 @@ class LanBackend(LockBackend):
         await self._confirmations.exchange(
             connection,
             self.profile.dps.delete,
-            self._codec.encode_delete(ref=ref, slot=ref, uuid=next(self._uuids)),
+            self._codec.encode_delete(ref=ref, lock_pin_id=ref, uuid=next(self._uuids)),
             self._codec.decode_delete_report,
         )
 
-    async def modify_pin(self, lock_pin_id: str, request: PinRequest) -> str:
+    async def modify_credential(self, lock_pin_id: str, request: CredentialRequest) -> str:
         """Write the modify DP, where the profile has one."""
         modify = self.profile.dps.modify
         if modify is None or not self.profile.can_modify:
@@ -318,36 +323,36 @@ class LanBackend(LockBackend):
         payload = self._payload(request)
         report = await self._command(
             modify,
-            self._codec.encode_modify(payload, slot=slot_of(lock_pin_id)),
+            self._codec.encode_modify(payload, lock_pin_id=parse_lock_pin_id(lock_pin_id)),
             self._codec.decode_modify_report,
             ok=(ReportStatus.DONE,),
         )
-        return str(report.slot)
+        return str(report.lock_pin_id)
 
-    async def delete_pin(self, lock_pin_id: str, ref: int) -> None:
+    async def delete_credential(self, lock_pin_id: str, ref: int) -> None:
         """Write the delete DP; a lock that says it no longer has the PIN counts as done.
 
         A lock with no "absent" status (Zigbee) answers a delete of an id it does not hold
         with its failure status, like a real refusal. Then the id is proven free or not
         (`_prove_free`); only a proof counts as done.
         """
-        slot = slot_of(lock_pin_id)
+        lock_pin_number = parse_lock_pin_id(lock_pin_id)
         try:
-            await self._delete(ref, slot)
+            await self._delete(ref, lock_pin_number)
         except LockRejectedError:
             if not self._codec.silent_on_absent:
                 raise
-            await self._prove_free(slot)
+            await self._prove_free(lock_pin_number)
 
-    async def _delete(self, ref: int, slot: int) -> None:
+    async def _delete(self, ref: int, lock_pin_id: int) -> None:
         await self._command(
             self.profile.dps.delete,
-            self._codec.encode_delete(ref=ref, slot=slot, uuid=next(self._uuids)),
+            self._codec.encode_delete(ref=ref, lock_pin_id=lock_pin_id, uuid=next(self._uuids)),
             self._codec.decode_delete_report,
             ok=(ReportStatus.DONE, ReportStatus.MISSING),
         )
 
-    async def _prove_free(self, slot: int) -> None:
+    async def _prove_free(self, lock_pin_id: int) -> None:
         """Prove a refused delete's id free: a harmless PIN is created there, then deleted.
 
         The probe's window ended two days ago (past any local-clock offset: the lock judges
@@ -358,8 +363,8 @@ class LanBackend(LockBackend):
         the PIN may still be on the lock.
         """
         ended = int(time.time()) - PROBE_AGE
-        probe = PinPayload(
-            ref=slot,
+        probe = CredentialPayload(
+            ref=lock_pin_id,
             pin=f"{secrets.randbelow(10**6):06d}",
             start=ended - PROBE_SPAN,
             end=ended,
@@ -373,24 +378,26 @@ class LanBackend(LockBackend):
                 self._codec.decode_create_report,
                 ok=(ReportStatus.DONE,),
             )
-            await self._delete(slot, slot)
+            await self._delete(lock_pin_id, lock_pin_id)
         except LockRejectedError as err:
             raise DeleteRefusedError(
                 "the lock refused to delete the PIN, and its id is not free"
             ) from err
-        _LOGGER.debug("Lock %s did not hold id %s: the PIN was already gone", self.device_id, slot)
+        _LOGGER.debug(
+            "Lock %s did not hold id %s: the PIN was already gone", self.device_id, lock_pin_id
+        )
 
     async def _command(
         self,
         dp: int,
         data: bytes,
-        decode: Callable[[bytes], PinReport],
+        decode: Callable[[bytes], CredentialReport],
         *,
         ok: tuple[ReportStatus, ...],
         before_resend: Resend | None = None,
         probe: bool = False,
-    ) -> PinReport:
-        """Send one PIN command and return the lock's report about it, or raise.
+    ) -> CredentialReport:
+        """Send one credential command and return the lock's report about it, or raise.
 
         With `probe`, the session is proven alive first: a command sent only once must not
         be lost to a session the device closed while idle.

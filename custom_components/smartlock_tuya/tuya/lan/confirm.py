@@ -15,7 +15,11 @@ from typing import Any
 
 from tinytuya.core import command_types
 
-from custom_components.smartlock_tuya.tuya.codecs import PinCodec, PinReport, encode_raw
+from custom_components.smartlock_tuya.tuya.codecs import (
+    CredentialCodec,
+    CredentialReport,
+    encode_raw,
+)
 from custom_components.smartlock_tuya.tuya.errors import LockTimeoutError
 
 from .connection import LanConnection
@@ -32,7 +36,7 @@ class Confirmations:
         *,
         device_id: str,
         node_id: str | None,
-        codec: PinCodec,
+        codec: CredentialCodec,
         timeout: float,
         on_confirmed: Callable[[], None],
     ) -> None:
@@ -54,11 +58,11 @@ class Confirmations:
         connection: LanConnection,
         dp: int,
         data: bytes,
-        decode: Callable[[bytes], PinReport],
+        decode: Callable[[bytes], CredentialReport],
         before_resend: Resend | None = None,
-    ) -> PinReport:
-        """Send a PIN command on a held connection and wait for the report that answers it."""
-        reported: asyncio.Future[PinReport] = asyncio.get_running_loop().create_future()
+    ) -> CredentialReport:
+        """Send a credential command on a held connection; wait for the report answering it."""
+        reported: asyncio.Future[CredentialReport] = asyncio.get_running_loop().create_future()
         waiter = report_waiter(
             codec=self._codec,
             dp=dp,

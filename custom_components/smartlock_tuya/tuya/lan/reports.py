@@ -1,6 +1,6 @@
 """Reading what a lock says: its DPs, which report answers a command, what a status means.
 
-Kept apart from `backend` so the pairing rule (the family's `PinCodec.is_reply_to`) and the
+Kept apart from `backend` so the pairing rule (the family's `CredentialCodec.is_reply_to`) and the
 status-to-outcome rule are each written once, for every family.
 """
 
@@ -12,8 +12,8 @@ import logging
 from typing import Any
 
 from custom_components.smartlock_tuya.tuya.codecs import (
-    PinCodec,
-    PinReport,
+    CredentialCodec,
+    CredentialReport,
     ReportStatus,
     decode_raw,
 )
@@ -42,17 +42,17 @@ def dps_of(body: dict[str, Any]) -> dict[str, Any] | None:
 
 def report_waiter(
     *,
-    codec: PinCodec,
+    codec: CredentialCodec,
     dp: int,
     command: bytes,
-    decode: Callable[[bytes], PinReport],
-    reported: asyncio.Future[PinReport],
+    decode: Callable[[bytes], CredentialReport],
+    reported: asyncio.Future[CredentialReport],
     device_id: str,
 ) -> Waiter:
     """A listener that resolves `reported` with the first report answering `command`.
 
     It takes the command's DP out of the DPs it sees, so the report is not also read as state;
-    an unreadable report, or one about another PIN, is logged and skipped.
+    an unreadable report, or one about another credential, is logged and skipped.
     """
 
     def wait_for_report(dps: dict[str, Any]) -> None:
@@ -64,22 +64,22 @@ def report_waiter(
             _LOGGER.warning("Ignoring an unreadable report from lock %s: %s", device_id, err)
             return
         if not codec.is_reply_to(report, command):
-            _LOGGER.debug("Ignoring a report about another PIN on lock %s", device_id)
+            _LOGGER.debug("Ignoring a report about another credential on lock %s", device_id)
             return
         reported.set_result(report)
 
     return wait_for_report
 
 
-def slot_of(lock_pin_id: str) -> int:
+def parse_lock_pin_id(lock_pin_id: str) -> int:
     """The lock-side id we stored, as the number the codecs take."""
     try:
         return int(lock_pin_id)
     except ValueError:
-        raise CodecError(f"not a slot number: {lock_pin_id!r}") from None
+        raise CodecError(f"not a lock-side id: {lock_pin_id!r}") from None
 
 
-def checked(report: PinReport, ok: tuple[ReportStatus, ...]) -> PinReport:
+def checked(report: CredentialReport, ok: tuple[ReportStatus, ...]) -> CredentialReport:
     """Turn a report's status into the outcome: done, or the reason it is not.
 
     A duplicate is its own error: the PIN is NOT on the lock and other digits may succeed.
@@ -87,7 +87,7 @@ def checked(report: PinReport, ok: tuple[ReportStatus, ...]) -> PinReport:
     if report.status in ok:
         return report
     if report.status is ReportStatus.FULL:
-        raise LockFullError("the lock has no free slot for another PIN")
+        raise LockFullError("the lock has no free place for another PIN")
     if report.status is ReportStatus.DUPLICATE:
         raise DuplicatePinError("the lock already holds this PIN and refused it")
     raise LockRejectedError("the lock refused the PIN operation")

@@ -1,7 +1,7 @@
-"""What the owner asks of the lifecycle through the actions: staff PINs, revoke, regenerate.
+"""What the owner asks of the lifecycle through the actions: staff credentials, revoke, regenerate.
 
 Every request that chooses a PIN does so under the sync lock, so two requests at once never
-pick the same one, and a staff PIN waits (bounded) for its lock's answer, so that whoever
+pick the same one, and a staff credential waits (bounded) for its lock's answer, so that whoever
 hands the code to a cleaner knows whether it is on the door.
 """
 
@@ -21,13 +21,13 @@ from .pins import generate
 from .scheduler import Credential, CredentialKey, CredentialState, window_fits
 
 if TYPE_CHECKING:
-    from .lifecycle import PinManager
+    from .lifecycle import CredentialManager
 
 #: How long `create_pin` waits for the lock's answer before saying the PIN is pending.
 CREATE_WAIT: Final = 30.0
-#: The lock refused a staff PIN's digits because it holds them already.
+#: The lock refused a staff credential's digits because it holds them already.
 DUPLICATE: Final = "create: DuplicatePinError"
-#: A staff PIN's create failed for one of these reasons: no retry will put it on the lock.
+#: A staff credential's create failed for one of these reasons: no retry will put it on the lock.
 REFUSALS: Final = (
     "create: LockRejectedError",
     "create: LockFullError",
@@ -40,17 +40,17 @@ class RequestError(ValueError):
     """A request the lifecycle will not carry out; `str()` is the translation key."""
 
 
-class CredentialRequests:
+class OwnerRequests:
     """The owner's requests for one account."""
 
-    def __init__(self, manager: PinManager) -> None:
+    def __init__(self, manager: CredentialManager) -> None:
         """Serve requests on behalf of this account's lifecycle."""
         self._manager = manager
 
-    async def async_create_staff_pin(
+    async def async_create_staff_credential(
         self, lock_id: str, name: str, starts: datetime, ends: datetime, pin: str | None
     ) -> Credential:
-        """A staff PIN (cleaner, maintenance) with its own window, outside any reservation.
+        """A staff credential (cleaner, maintenance) with its own window, outside any reservation.
 
         Returns once the lock confirmed it, or once `CREATE_WAIT` passed (then it is still
         pending and retried); raises `RequestError("pin_refused")` when the lock refused it.
@@ -79,7 +79,7 @@ class CredentialRequests:
                 starts=starts,
                 ends=ends,
                 guest_name=name,
-                adhoc=True,
+                staff=True,
             )
             if chosen:  # other digits may be tried while the caller waits, not after
                 manager.operations.rechoosable.add(key)
