@@ -174,7 +174,8 @@ async def test_keypad_and_thumb_turn_pushed(
     await _until(hass, lambda: hass.states.get(PIN_UNLOCK).state != STATE_UNKNOWN)
     event = hass.states.get(PIN_UNLOCK)
     assert event.attributes["event_type"] == "pin_unlock"
-    assert event.attributes["slot"] == created.lock_pin_id
+    assert event.attributes["lock_pin_id"] == created.lock_pin_id
+    assert event.attributes["slot"] == created.lock_pin_id  # the name automations already read
     assert "482913" not in repr(event)
     assert hass.states.get(LOCK).state == LockState.UNLOCKED
 

@@ -26,7 +26,11 @@ async def async_setup_entry(
 
 
 class CredentialUnlockEventEntity(SmartLockEntity[LockCoordinator], EventEntity):
-    """Unlocks by a temporary PIN; the attribute names the PIN's lock-side id, never the PIN."""
+    """Unlocks by a credential's PIN: the attributes name its `lock_pin_id`, never the PIN.
+
+    The "slot" attribute carries the same id under the name earlier releases gave it, for the
+    automations that read it; new ones read `lock_pin_id`, the name used everywhere else.
+    """
 
     _attr_translation_key = "pin_unlock"
     _attr_event_types = [EVENT_PIN_UNLOCK]  # noqa: RUF012 - Home Assistant reads it as is
@@ -42,5 +46,5 @@ class CredentialUnlockEventEntity(SmartLockEntity[LockCoordinator], EventEntity)
 
     @callback
     def _unlocked(self, lock_pin_id: str) -> None:
-        self._trigger_event(EVENT_PIN_UNLOCK, {"slot": lock_pin_id})
+        self._trigger_event(EVENT_PIN_UNLOCK, {"lock_pin_id": lock_pin_id, "slot": lock_pin_id})
         self.async_write_ha_state()
