@@ -83,16 +83,15 @@ class Desired:
 
 @dataclass(kw_only=True)
 class Credential:
-    """A credential (a guest's PIN on one lock) as stored; `pin` is kept to send it and reuse it.
+    """A credential: one door code on one lock, as stored; `pin` (its digits) is kept to send.
 
-    Three ids, because we and the lock each name the PIN. `key` (reservation and lock) is
-    ours and is the credential's identity everywhere (store, events, repairs). `ref` is the
-    number we choose for the lock's use, unique per lock while the PIN may be on it; a
-    family that lets us choose the lock-side id (Zigbee) stores the PIN under it, so a create
-    sent again finds the same place. `lock_pin_id` is the id the lock itself confirmed (a
-    Lock Pro's hardware id, the Zigbee id, the cloud's password id): deletes and window
-    changes address it, and the lock's unlock reports name it (the event entity calls it the
-    `lock_pin_id`). It stays `None` until the lock confirms the PIN.
+    Its ids (README, "Terms"): `key` is ours, the credential's identity everywhere (store,
+    events' `credential_id`, repairs); `ref` is the number we give the lock, unique per lock
+    while the credential may be on it (a family that lets us choose the lock's id, Zigbee,
+    files the credential under it, so a create sent again lands in the same place);
+    `lock_pin_id` is the id the lock reports for it (a Lock Pro's hardware id, the Zigbee
+    id, the cloud's password id), which deletes, window changes and unlock reports name. It
+    stays `None` until the lock confirms the credential.
     """
 
     key: CredentialKey
