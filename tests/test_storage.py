@@ -95,6 +95,41 @@ async def test_round_trip_and_remove(hass: HomeAssistant) -> None:
     assert (await CredentialStore(hass, "entry").async_load()).credentials == {}
 
 
+async def test_file_of_the_previous_release_loads_and_keeps_its_names(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """The code's names changed, the file's did not: 1.1 loads, and is written back as 1.1.
+
+    A staff credential is `adhoc` on disk: read as anything else, a release would take it for
+    a guest's, find no reservation in Stays and revoke it.
+    """
+    staff = {**GOOD, "key": "adhoc-20260310-abc123|lock", "adhoc": True, "ref": 9}
+    hass_storage["smartlock_tuya.entry"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "smartlock_tuya.entry",
+        "data": {"credentials": [GOOD, staff], "last_refs": {"lock": 9}},
+    }
+    store = CredentialStore(hass, "entry")
+    data = await store.async_load()
+    kept = data.credentials[CredentialKey("adhoc-20260310-abc123", "lock")]
+    assert (kept.staff, kept.ref, kept.lock_pin_id) == (True, 9, "3")
+    assert not data.credentials[CredentialKey("R-1", "lock")].staff
+    await store.async_save()
+    saved = hass_storage["smartlock_tuya.entry"]
+    assert (saved["version"], saved["minor_version"]) == (1, 1)
+    written = {record["key"]: record for record in saved["data"]["credentials"]}
+    assert (
+        written["adhoc-20260310-abc123|lock"].items()
+        >= {
+            "adhoc": True,
+            "ref": 9,
+            "lock_pin_id": "3",
+        }.items()
+    )
+    assert "staff" not in written["adhoc-20260310-abc123|lock"]
+
+
 async def test_newer_store_is_refused_not_rewritten(
     hass: HomeAssistant, hass_storage: dict[str, Any]
 ) -> None:
