@@ -49,7 +49,6 @@ from typing import Any, ClassVar, Self
 from .family import LockFamily, StoredPin
 
 LAYOUTS = (21, 27)
-PIN_DIGITS = 6
 ID_SIZE = 6
 _ID = struct.Struct(">HHH")
 _WINDOW = struct.Struct(">II")
