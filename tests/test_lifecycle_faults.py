@@ -336,3 +336,27 @@ async def test_clock_set_back_brings_no_ended_pin_back(
     await settle(hass)
     assert credential(started, MARIA).state is CredentialState.REVOKED
     assert pins_on(lan_lock) == {}
+
+
+async def test_clock_that_ran_ahead_ends_no_stay_for_good(
+    hass: HomeAssistant,
+    started: MockConfigEntry,
+    account: StaysSimulator,
+    lan_lock: SimulatedLock,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A clock days ahead, then corrected: the live stay gets its PIN again, and is told."""
+    assert credential(started, MARIA).state is CredentialState.ACTIVE
+    pin = credential(started, MARIA).pin
+    real = dt_util.utcnow()
+    clock.move_to(at(20, 12))  # the clock ran eight days ahead: Maria's stay looks over
+    await _refresh(hass, started)
+    assert credential(started, MARIA).state is CredentialState.REVOKED
+    assert pin not in pins_on(lan_lock)
+    clock.move_to(real)  # corrected: far more than a correction would set it back
+    await _refresh(hass, started)
+    await travel(hass, clock, real + timedelta(minutes=10), step=timedelta(minutes=1))
+    assert credential(started, MARIA).state is CredentialState.ACTIVE
+    assert credential(started, MARIA).pin in pins_on(lan_lock)
+    assert "behind the last plan" in caplog.text

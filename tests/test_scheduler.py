@@ -8,6 +8,7 @@ import pytest
 
 from custom_components.smartlock_tuya.scheduler import (
     LATEST_END,
+    MAX_SET_BACK,
     PUSH_AHEAD,
     SLOW_BACKOFF,
     Action,
@@ -21,6 +22,7 @@ from custom_components.smartlock_tuya.scheduler import (
     next_wake,
     plan,
     retry_delay,
+    trusted_latest,
     wake_time,
     window_fits,
 )
@@ -288,6 +290,14 @@ def test_clock_set_back_reopens_no_ended_window() -> None:
     ]
     # Nothing live goes: a window still open at the latest plan is left alone.
     assert plan({KEY: want()}, active, back, complete=True, ended_by=ended - H) == []
+
+
+def test_latest_plan_is_trusted_only_for_a_correction() -> None:
+    """A set-back up to MAX_SET_BACK keeps the latest instant; a clock that ran ahead does not."""
+    assert trusted_latest(None, T0) is None
+    assert trusted_latest(T0 - H, T0) == T0 - H  # the clock moved on: nothing to correct
+    assert trusted_latest(T0 + MAX_SET_BACK, T0) == T0 + MAX_SET_BACK
+    assert trusted_latest(T0 + MAX_SET_BACK + H, T0) is None
 
 
 def test_revoked_reservation_gets_no_new_lock() -> None:

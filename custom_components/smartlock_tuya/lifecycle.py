@@ -51,6 +51,7 @@ from .scheduler import (
     desired_credentials,
     next_wake,
     plan,
+    trusted_latest,
 )
 from .stays import Reservation, StaysError, StaysNotFoundError
 from .storage import CredentialStore
@@ -243,7 +244,12 @@ class CredentialManager:
     def _plan(self) -> list[Action]:
         now = dt_util.utcnow()
         data = self.store.data
-        ended_by = data.latest
+        ended_by = trusted_latest(data.latest, now)
+        if ended_by is None and data.latest is not None and data.latest > now:
+            LOGGER.warning(
+                "The clock is %s behind the last plan: taken as a clock that ran ahead before",
+                data.latest - now,
+            )
         if ended_by is None or now > ended_by:
             data.latest = now  # saved with the next outcome
         actions = plan(

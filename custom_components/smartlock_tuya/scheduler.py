@@ -23,6 +23,10 @@ SLOW_BACKOFF: Final = timedelta(minutes=15)
 #: A revoke the lock keeps refusing (it answers, and says no): after the quick attempts,
 #: hourly, doubling up to once a day. Hammering a lock that says no changes nothing.
 REFUSED_BACKOFF: Final = (timedelta(hours=1), timedelta(days=1))
+#: The furthest a clock set back is taken as a correction (an NTP step, a time zone fixed):
+#: beyond it the earlier instant is the wrong one (a clock that ran ahead), and trusting it
+#: would end every stay that ends before it.
+MAX_SET_BACK: Final = timedelta(hours=12)
 #: Locks keep windows as unsigned 32-bit Unix seconds: nothing can end after this instant.
 LATEST_END: Final = datetime(2106, 2, 7, 6, 28, 15, tzinfo=UTC)
 
@@ -219,6 +223,19 @@ def refused_delay(attempts: int) -> timedelta:
     first, longest = REFUSED_BACKOFF
     delay: timedelta = first * (1 << min(beyond - 1, 5))
     return min(delay, longest)
+
+
+def trusted_latest(latest: datetime | None, now: datetime) -> datetime | None:
+    """The latest instant a plan was made at, if a set-back clock may be corrected by it.
+
+    A clock set back by up to `MAX_SET_BACK` reopens no window that ended by `latest`. A
+    `latest` further ahead than that came from a clock that ran ahead: it is dropped, and
+    the windows are judged by the clock again (a few hours of a wrong clock cost only
+    those hours, never every stay that ends before a date years away).
+    """
+    if latest is None or latest - now > MAX_SET_BACK:
+        return None
+    return latest
 
 
 def plan(
