@@ -208,17 +208,14 @@ def pin_changes(locks: list[RunningLock]) -> list[str]:
     """Lines describing PINs written to or removed from the simulated locks since last asked."""
     lines: list[str] = []
     for running in locks:
-        now = {lock_pin_id: stored.pin for lock_pin_id, stored in running.lock.pins.items()}
-        for lock_pin_id, pin in sorted(now.items()):
-            if running.seen.get(lock_pin_id) != pin:
-                lines.append(
-                    f"{running.spec.name}: PIN {masked(pin)} written (lock_pin_id {lock_pin_id})"
-                )
-        for lock_pin_id, pin in sorted(running.seen.items()):
-            if lock_pin_id not in now:
-                lines.append(
-                    f"{running.spec.name}: PIN {masked(pin)} removed (lock_pin_id {lock_pin_id})"
-                )
+        # Keyed by the simulator's own memory place, which is no id the integration knows.
+        now = {place: stored.pin for place, stored in running.lock.pins.items()}
+        for place, pin in sorted(now.items()):
+            if running.seen.get(place) != pin:
+                lines.append(f"{running.spec.name}: PIN {masked(pin)} written")
+        for place, pin in sorted(running.seen.items()):
+            if place not in now:
+                lines.append(f"{running.spec.name}: PIN {masked(pin)} removed")
         running.seen = now
     return lines
 
