@@ -162,3 +162,21 @@ async def test_offline_then_refusing_changes_the_repair(
     assert maria.next_attempt is not None
     assert maria.next_attempt - dt_util.utcnow() > timedelta(minutes=30)
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_regenerate_refused_keeps_the_old_pin_counted(
+    hass: HomeAssistant, account: StaysSimulator, gateway: SimulatedGateway, clock: Clock
+) -> None:
+    """A lock that refuses the old PIN's delete keeps it: the credential says so, not the new one."""
+    entry = account_entry(account, _zigbee(gateway))
+    await _start(hass, entry, {})
+    old = _manager(entry).credentials[MARIA_ZIGBEE].pin
+    _sub(gateway).reject_next(3)  # the delete, the probe's create, and nothing else
+
+    await _manager(entry).requests.async_regenerate("R-maria")
+    await settle(hass)
+    maria = _manager(entry).credentials[MARIA_ZIGBEE]
+    assert old in pins_on(_sub(gateway))
+    assert maria.state is CredentialState.ACTIVE
+    assert maria.pin == old
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -58,9 +58,19 @@ OFFLINE_ERROR: Final = "revoke: offline_pin_still_valid"
 DUPLICATE_TRIES: Final = 3
 #: Why a PIN waits out its window: the lock may hold it under an id nobody can learn.
 UNCONFIRMED_ERROR: Final = "create: unconfirmed"
-#: A revoke that failed so leaves the PIN where it was: refused, or never sent.
+
+
+def _with_subclasses(*errors: type[LockError]) -> set[type[LockError]]:
+    found = set(errors)
+    for error in errors:
+        found |= _with_subclasses(*error.__subclasses__())
+    return found
+
+
+#: A revoke that failed so leaves the PIN where it was: refused (`DeleteRefusedError`
+#: included), or never sent. Alerts record an error by its class name.
 _KEPT_BY_FAILED_REVOKE: Final = frozenset(
-    f"revoke: {error.__name__}" for error in (*NOT_APPLIED, LockOfflineError)
+    f"revoke: {error.__name__}" for error in _with_subclasses(*NOT_APPLIED, LockOfflineError)
 )
 
 
