@@ -167,7 +167,7 @@ async def test_offline_then_refusing_changes_the_repair(
 async def test_regenerate_refused_keeps_the_old_pin_counted(
     hass: HomeAssistant, account: StaysSimulator, gateway: SimulatedGateway, clock: Clock
 ) -> None:
-    """A lock that refuses the old PIN's delete keeps it: the credential says so, not the new one."""
+    """A lock that refuses the old PIN's delete keeps it, and the credential says so."""
     entry = account_entry(account, _zigbee(gateway))
     await _start(hass, entry, {})
     old = _manager(entry).credentials[MARIA_ZIGBEE].pin
